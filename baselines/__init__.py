@@ -1,0 +1,1 @@
+"""minimacheck baselines: classical models solved to certified global optimality."""

@@ -1,0 +1,1 @@
+"""minimacheck claims: the registry of checked theorems (see claims/registry.py)."""

@@ -1,0 +1,7 @@
+"""minimacheck networks: models as functions of a flat float64 vector, a trainer, and a certifier."""
+from networks.certify import Certificate, Verdict, certify, numerical_rank
+from networks.models import MLP, check_data
+from networks.objective import Objective, squared_loss, vec
+from networks.train import TrainResult, minimize
+
+__all__ = ["MLP", "Objective", "Certificate", "Verdict", "TrainResult", "certify", "minimize", "squared_loss", "vec", "check_data", "numerical_rank"]

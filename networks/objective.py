@@ -1,0 +1,115 @@
+"""Objectives: a scalar loss of the flat parameter vector, plus what the trainer and certifier need about it.
+
+`residual` is given for squared losses (L = 1/2 ||residual||^2 exactly, regularizers as extra rows), so the trainer
+can run Levenberg-Marquardt and the certifier can compute the output Jacobian.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from networks.models import MLP, check_data
+
+Tensor = torch.Tensor
+
+
+@dataclass
+class Objective:
+    fun: Callable[[Tensor], Tensor]
+    n_params: int
+    residual: Callable[[Tensor], Tensor] | None = None
+    outputs: Callable[[Tensor], Tensor] | None = None  # vec(Yhat), columns stacked (CLAIMS.md section 0)
+    residual_jacobian: Callable[[Tensor], Tensor] | None = None  # analytic d residual / d theta, if known
+    kink_preactivations: Callable[[Tensor], Tensor | None] | None = None
+    symmetry_tangents: Callable[[Tensor], Tensor] | None = None
+    nonnegative: bool = True  # L >= 0 everywhere, so L ~ 0 is a global minimum
+    name: str = "objective"
+
+    def value(self, theta: Tensor) -> float:
+        return float(self.fun(theta))
+
+    def grad(self, theta: Tensor) -> Tensor:
+        return torch.func.grad(self.fun)(theta)
+
+    def value_and_grad(self, theta: Tensor) -> tuple[Tensor, Tensor]:
+        g, v = torch.func.grad_and_value(self.fun)(theta)
+        return v, g
+
+    def hessian(self, theta: Tensor) -> Tensor:
+        H = torch.func.hessian(self.fun)(theta)
+        return 0.5 * (H + H.T)
+
+    def jacobian(self, theta: Tensor) -> Tensor:
+        """Jacobian of the residual (analytic when the model provides one)."""
+        if self.residual_jacobian is not None:
+            return self.residual_jacobian(theta)
+        return jacobian(self.residual, theta)
+
+    def hvp(self, theta: Tensor, v: Tensor) -> Tensor:
+        return torch.func.jvp(torch.func.grad(self.fun), (theta,), (v,))[1]
+
+
+def vec(Y: Tensor) -> Tensor:
+    """vec(Y): stack the columns (CLAIMS.md section 0)."""
+    return Y.mT.reshape(-1)
+
+
+def _jac(f, theta, n_out):
+    # reverse mode costs one backward pass per output, forward mode one forward pass per parameter
+    return torch.func.jacrev(f)(theta) if n_out <= theta.numel() else torch.func.jacfwd(f)(theta)
+
+
+def jacobian(f: Callable[[Tensor], Tensor], theta: Tensor) -> Tensor:
+    n_out = f(theta).numel()
+    return _jac(f, theta, n_out)
+
+
+def squared_loss(model: MLP, X, Y, *, skip_input=None, l2: dict | None = None) -> Objective:
+    """L = 1/2 ||Yhat - Y||_F^2 (+ 1/2 sum_i lam_i theta_i^2 for `l2` = {param index tensor: lam}).
+
+    No 1/m factor (CLAIMS.md: claims 1-6)."""
+    X, Y = check_data(X, Y)
+    if X.shape[1] != model.d_in:
+        raise ValueError(f"X has {X.shape[1]} features, the model expects d_in={model.d_in}")
+    if Y.shape[1] != model.d_out:
+        raise ValueError(f"Y has {Y.shape[1]} columns, the model has d_out={model.d_out}")
+    S = None if skip_input is None else torch.as_tensor(skip_input, dtype=torch.float64)
+    y = vec(Y)
+    reg_idx, reg_sqrt = None, None
+    if l2:
+        reg_idx = torch.cat([torch.as_tensor(i).reshape(-1) for i in l2])
+        reg_sqrt = torch.cat([torch.full((torch.as_tensor(i).numel(),), float(lam) ** 0.5) for i, lam in l2.items()])
+
+    def outputs(theta):
+        return vec(model.forward(theta, X, S))
+
+    def residual(theta):
+        r = outputs(theta) - y
+        if reg_idx is not None:
+            r = torch.cat([r, reg_sqrt * theta[reg_idx]])
+        return r
+
+    def residual_jacobian(theta):
+        J = model.output_jacobian(theta, X, S)
+        if reg_idx is not None:
+            J = torch.cat([J, torch.diag(reg_sqrt).new_zeros(reg_sqrt.numel(), J.shape[1]).index_put(
+                (torch.arange(reg_sqrt.numel()), reg_idx), reg_sqrt)])
+        return J
+
+    def fun(theta):
+        r = residual(theta)
+        return 0.5 * (r * r).sum()
+
+    kinks = (lambda theta: model.kink_preactivations(theta, X)) if model.is_piecewise_linear else None
+    return Objective(
+        fun=fun,
+        n_params=model.n_params,
+        residual=residual,
+        residual_jacobian=residual_jacobian,
+        outputs=outputs,
+        kink_preactivations=kinks,
+        symmetry_tangents=None if l2 else model.symmetry_tangents,
+        name=f"squared loss, {model.activation} MLP {model.dims}",
+    )
