@@ -122,8 +122,40 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
+    failed = [r for r in terminalreporter.stats.get("failed", []) if r.when == "call"]
+    if failed:
+        terminalreporter.section("minimacheck failing examples")
+        for r in failed:
+            for title, text in r.sections:
+                if title == "minimacheck":
+                    terminalreporter.write_line(text)
     if not _collected:
         return
     terminalreporter.section("minimacheck claims summary")
     for line in ledger.summary_lines([ledger.Record.from_dict(d) for d in _collected]):
         terminalreporter.write_line(line)
+
+
+# ---------------------------------------------------------------- nothing is lost: save failing examples
+_FAILURES_DIR = os.environ.get("MINIMACHECK_FAILURES", "failures")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    import pathlib
+    import re
+
+    env = f"HYPOTHESIS_PROFILE={_profile} MINIMACHECK_SEED={os.environ.get(_SEED_ENV, '42')}"
+    command = f"{env} python -m pytest '{item.nodeid}'"
+    path = pathlib.Path(_FAILURES_DIR) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[:150] + ".txt")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # the report text holds Hypothesis's falsifying example and its @reproduce_failure blob (print_blob=True)
+        path.write_text(f"reproduce with:\n  {command}\n\n{report.longreprtext}\n")
+        report.sections.append(("minimacheck", f"failing example saved to {path}\nreproduce with: {command}"))
+    except OSError as exc:  # a read-only checkout must not hide the failure itself
+        report.sections.append(("minimacheck", f"could not save the failing example ({exc}); reproduce with: {command}"))

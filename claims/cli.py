@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--seed", type=int, default=0, help="seed that draws the instances (default 0)")
     pc.add_argument("--budget", type=float, default=20.0, help="training time budget per instance in seconds")
     pc.set_defaults(func=_cmd_check)
+    # the report (main job) and the trainer benchmark live in their own modules; each adds its sub-command
+    from claims import bench, report
+
+    report.add_parser(sub)
+    bench.add_parser(sub)
     return p
 
 
