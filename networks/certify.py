@@ -28,6 +28,7 @@ from networks.train import default_grad_tol
 Tensor = torch.Tensor
 EPS = float(np.finfo(np.float64).eps)
 DENSE_LIMIT = 3000  # parameters up to which the Hessian spectrum is computed densely (exact to resolution)
+ZERO_LOSS_SPECTRUM_LIMIT = 1000  # above this, zero-loss points skip the spectrum (a global minimum needs none)
 
 
 class Verdict(str, Enum):
@@ -231,6 +232,12 @@ def certify(
         # C-crit: a differentiable critical point; minimality is not examined, so it is not called a minimum
         return done(Verdict.CRITICAL, "C-crit only: second order not examined")
 
+    probe_tol = 1e-11 * (1 + abs(loss))
+    if obj.nonnegative and loss <= probe_tol and obj.n_params > ZERO_LOSS_SPECTRUM_LIMIT:
+        # a nonnegative loss at ~0 is a global minimum: the spectrum adds nothing and costs O(P) Hessian-vector products
+        return done(Verdict.CERTIFIED_MINIMUM, "zero loss of a nonnegative objective", strength="zero-loss",
+                    hessian_method="not needed (zero loss)", probe_tol=probe_tol, probe_min_change=0.0)
+
     # second order
     T = obj.symmetry_tangents(theta).numpy() if obj.symmetry_tangents is not None else np.zeros((obj.n_params, 0))
     sym_dim = int(np.linalg.matrix_rank(T)) if T.shape[1] else 0
@@ -242,7 +249,6 @@ def certify(
     explained = _subspace_explained(V[:, null], T)
     empty.update(lambda_min=lmin, lambda_max=lmax, hessian_method=method, hessian_resolution=eps_H, null_dim=null_dim,
                  symmetry_dim=sym_dim, null_explained=explained)
-    probe_tol = 1e-11 * (1 + abs(loss))
     empty.update(probe_tol=probe_tol, probe_radii=tuple(probe_radii))
 
     if lmin < -eps_H:
