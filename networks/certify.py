@@ -23,7 +23,7 @@ import scipy.sparse.linalg as spla
 import torch
 
 from networks.objective import Objective
-from networks.train import default_grad_tol
+from networks.train import default_grad_tol, radial_escape
 
 Tensor = torch.Tensor
 EPS = float(np.finfo(np.float64).eps)
@@ -134,9 +134,14 @@ def _spectrum(obj: Objective, theta: Tensor, n_low: int):
     )
     lmax = float(abs(spla.eigsh(op, k=1, which="LM", return_eigenvectors=False, tol=1e-6)[0]))
     k = min(max(n_low, 6), P - 2)
-    w, V = spla.eigsh(op, k=k, which="SA", tol=1e-10, maxiter=20 * P)
-    order = np.argsort(w)
-    return w[order], V[:, order], lmax, "lanczos (probabilistic)"
+    while True:
+        w, V = spla.eigsh(op, k=k, which="SA", tol=1e-10, maxiter=20 * P)
+        order = np.argsort(w)
+        w, V = w[order], V[:, order]
+        # if every computed eigenvalue is numerically zero, the null space may be larger: ask for more
+        if k >= P - 2 or w[-1] > 1e-8 * max(1.0, lmax):
+            return w, V, lmax, "lanczos (probabilistic)"
+        k = min(2 * k, P - 2)
 
 
 def _subspace_explained(V_null: np.ndarray, T: np.ndarray, tol: float = 1e-3) -> bool:
@@ -228,6 +233,9 @@ def certify(
         return done(Verdict.NON_DIFFERENTIABLE, f"on a kink: margin {margin:.2e} <= {margin_tol:.2e}")
     if gn > tol:
         return done(Verdict.NOT_CONVERGED, f"gradient {gn:.3e} > tolerance {tol:.3e}")
+    s_escape = radial_escape(obj, theta, loss, 1e-11 * (1 + abs(loss)))
+    if s_escape is not None:
+        return done(Verdict.NOT_CONVERGED, f"minimum at infinity: the loss falls along the ray theta -> (1+s) theta (s={s_escape:g}) although the gradient is small")
     if not need_second_order:
         # C-crit: a differentiable critical point; minimality is not examined, so it is not called a minimum
         return done(Verdict.CRITICAL, "C-crit only: second order not examined")

@@ -93,11 +93,11 @@ class MLP:
                 m = np.asarray(m, dtype=bool)
                 if m.shape != shape:
                     raise ValueError(f"mask {l + 1} has shape {m.shape}, expected {shape} (bias row included)")
-                ms.append(m)
+                ms.append(tuple(map(tuple, m.tolist())))  # nested tuples: the spec stays hashable and comparable
             object.__setattr__(self, "masks", tuple(ms))
         free = []
         for shape, m in zip(self.weight_shapes, self.masks or (None,) * (self.depth + 1)):
-            free.append(np.ones(shape, bool) if m is None else m)
+            free.append(np.ones(shape, bool) if m is None else np.asarray(m, dtype=bool))
         flat = np.concatenate([f.ravel() for f in free] + [np.ones(self.skip_dim * self.d_out, bool)])
         object.__setattr__(self, "_free", torch.as_tensor(np.flatnonzero(flat)))
         object.__setattr__(self, "_n_full", int(flat.size))
@@ -166,9 +166,9 @@ class MLP:
     def _with_bias(self, h: Tensor) -> Tensor:
         return torch.cat([h, h.new_ones(h.shape[0], 1)], dim=1) if self.bias else h
 
-    def layers(self, theta: Tensor, X: Tensor, S: Tensor | None = None):
-        """Forward pass returning (Yhat, pre-activations z^(1..H), hidden outputs h^(0..H))."""
-        Ws, R = self.unflatten(theta)
+    def hidden(self, theta: Tensor, X: Tensor):
+        """Hidden layers only: (pre-activations z^(1..H), hidden outputs h^(0..H))."""
+        Ws, _ = self.unflatten(theta)
         act = activations.get(self.activation)
         h, zs, hs = X, [], [X]
         for l, W in enumerate(Ws[:-1]):
@@ -180,7 +180,13 @@ class MLP:
                 h = torch.where(lin, z, h)
             zs.append(z)
             hs.append(h)
-        out = self._with_bias(h) @ Ws[-1]
+        return zs, hs
+
+    def layers(self, theta: Tensor, X: Tensor, S: Tensor | None = None):
+        """Forward pass returning (Yhat, pre-activations z^(1..H), hidden outputs h^(0..H))."""
+        Ws, R = self.unflatten(theta)
+        zs, hs = self.hidden(theta, X)
+        out = self._with_bias(hs[-1]) @ Ws[-1]
         if self.output_activation != "linear":
             out = activations.get(self.output_activation)(out)
         if self.skip_dim:
@@ -229,7 +235,7 @@ class MLP:
         """All pre-activations that feed a kink (PL activations, linear units excluded); None for smooth nets."""
         if not self.is_piecewise_linear:
             return None
-        _, zs, _ = self.layers(theta, X)
+        zs, _ = self.hidden(theta, X)
         parts = []
         for l, z in enumerate(zs):
             keep = [j for j in range(z.shape[1]) if j not in self.linear_units[l]]
@@ -266,6 +272,14 @@ class MLP:
                 dWs[l][:, b] = W_in[:, a]  # W_in E_ab
                 dWs[l + 1][a, :] = -k * W_out[b, :]  # -E_ab W_out, times k for a degree-k rescaling
                 tangents.append(self.flatten(dWs, None if R is None else torch.zeros_like(R)))
+            if self.bias:
+                # an identity unit's bias can shift by c if the next layer's bias absorbs -c times its outgoing row
+                identity = range(d) if self.activation == "linear" else self.linear_units[l]
+                for j in identity:
+                    dWs = [torch.zeros_like(W) for W in Ws]
+                    dWs[l][-1, j] = 1.0
+                    dWs[l + 1][-1, :] = -W_out[j, :]
+                    tangents.append(self.flatten(dWs, None if R is None else torch.zeros_like(R)))
         if not tangents:
             return theta.new_zeros(self.n_params, 0)
         return torch.stack(tangents, dim=1)

@@ -75,12 +75,30 @@ def squared_loss(model: MLP, X, Y, *, skip_input=None, l2: dict | None = None) -
         raise ValueError(f"X has {X.shape[1]} features, the model expects d_in={model.d_in}")
     if Y.shape[1] != model.d_out:
         raise ValueError(f"Y has {Y.shape[1]} columns, the model has d_out={model.d_out}")
-    S = None if skip_input is None else torch.as_tensor(skip_input, dtype=torch.float64)
+    S = None
+    if skip_input is not None:
+        if not model.skip_dim:
+            raise ValueError("skip_input given, but the model has no skip connection (skip_dim=0)")
+        S = torch.as_tensor(skip_input, dtype=torch.float64)
+        if S.ndim != 2 or S.shape[0] != X.shape[0]:
+            raise ValueError(f"skip_input must have one row per sample ({X.shape[0]} rows), got shape {tuple(S.shape)}")
+        if S.shape[1] != model.skip_dim:
+            raise ValueError(f"skip_input has {S.shape[1]} columns, the model's skip_dim is {model.skip_dim}")
+        if not torch.isfinite(S).all():
+            raise ValueError("skip_input contains NaN or inf")
+    elif model.skip_dim and model.skip_dim != X.shape[1]:
+        raise ValueError(f"the model's skip_dim={model.skip_dim} differs from d_in={X.shape[1]}: pass skip_input")
     y = vec(Y)
     reg_idx, reg_sqrt = None, None
     if l2:
-        reg_idx = torch.cat([torch.as_tensor(i).reshape(-1) for i in l2])
-        reg_sqrt = torch.cat([torch.full((torch.as_tensor(i).numel(),), float(lam) ** 0.5) for i, lam in l2.items()])
+        idx = [torch.as_tensor(i, dtype=torch.long).reshape(-1) for i in l2]
+        for i, lam in zip(idx, l2.values()):
+            if i.numel() and (int(i.min()) < 0 or int(i.max()) >= model.n_params):
+                raise ValueError(f"l2 index out of range [0, {model.n_params})")
+            if not (float(lam) >= 0):
+                raise ValueError(f"l2 weight must be >= 0, got {lam}")
+        reg_idx = torch.cat(idx)
+        reg_sqrt = torch.cat([torch.full((i.numel(),), float(lam) ** 0.5) for i, lam in zip(idx, l2.values())])
 
     def outputs(theta):
         return vec(model.forward(theta, X, S))

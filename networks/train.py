@@ -47,6 +47,20 @@ def _diverging(n0: float, n1: float) -> bool:
     return n1 > 10 * max(n0, 1.0)
 
 
+def radial_escape(obj: Objective, theta: Tensor, loss: float, tol: float) -> float | None:
+    """Detect a minimum at infinity: the loss still falls along the ray theta -> (1 + s) theta.
+
+    Along an escape path the gradient vanishes (separable logistic loss, saturating units), so a small gradient
+    proves nothing there; a genuine minimum's loss rises along any ray for small s. Returns the relative step s at
+    which the loss fell by more than tol, or None."""
+    if float(theta.norm()) == 0.0:
+        return None
+    for s in (1e-3, 1e-2, 1e-1):
+        if obj.value((1.0 + s) * theta) < loss - tol:
+            return s
+    return None
+
+
 def minimize(
     obj: Objective,
     theta0: Tensor,
@@ -62,6 +76,8 @@ def minimize(
     """
     if method not in ("auto", "lm", "newton"):
         raise ValueError(f"unknown method {method!r}; use 'auto', 'lm' or 'newton'")
+    if method == "lm" and obj.residual is None:
+        raise ValueError("method='lm' needs an objective with a residual (a squared loss)")
     theta = torch.as_tensor(theta0, dtype=torch.float64).clone()
     if theta.shape != (obj.n_params,):
         raise ValueError(f"theta0 has shape {tuple(theta.shape)}, expected ({obj.n_params},)")
@@ -98,7 +114,12 @@ def minimize(
     tol = default_grad_tol(loss, rel_grad_tol)
     converged = _finite(loss) and gn <= tol
     n1 = float(theta.norm())
-    if not converged:
+    if converged and _diverging(n0, n1):
+        s = radial_escape(obj, theta, loss, 1e-11 * (1 + abs(loss)))
+        if s is not None:
+            converged = False
+            reason = f"diverging: ||theta|| grew from {n0:.3g} to {n1:.3g} and the loss still falls along the ray (s={s:g}): minimum at infinity"
+    if not converged and not reason.startswith("diverging"):
         if not _finite(loss) or not _finite(theta):
             reason = "non-finite loss or parameters"
         elif _diverging(n0, n1):
