@@ -219,7 +219,8 @@ class MLP:
             if l == 0:
                 break
             W = Ws[l][: hs[l].shape[1]]  # drop the bias row
-            dz = torch.func.vmap(torch.func.grad(lambda z: act(z).sum()))(zs[l - 1].reshape(-1)).reshape(zs[l - 1].shape)
+            # sigma is elementwise, so the gradient of sum(sigma(z)) is sigma'(z) entry by entry
+            dz = torch.func.grad(lambda z: act(z).sum())(zs[l - 1])
             if self.linear_units[l - 1]:
                 dz[:, list(self.linear_units[l - 1])] = 1.0
             delta = torch.einsum("ikc,rc->ikr", delta, W) * dz[:, None, :]
