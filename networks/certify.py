@@ -78,6 +78,11 @@ class Certificate:
         return self.verdict is Verdict.CERTIFIED_MINIMUM
 
     @property
+    def differentiable(self) -> bool:
+        """The loss is differentiable here: a smooth net, or every kink pre-activation clears the margin."""
+        return self.margin is None or (self.margin_tol is not None and self.margin > self.margin_tol)
+
+    @property
     def critical(self) -> bool:
         """C-crit of CLAIMS.md: gradient below tolerance at a differentiable point."""
         return self.verdict in (Verdict.CERTIFIED_MINIMUM, Verdict.SADDLE, Verdict.CRITICAL)
@@ -229,7 +234,13 @@ def certify(
     def done(verdict, reason, **kw):
         return Certificate(verdict, reason, seconds=time.perf_counter() - t0, **{**empty, **base, **kw})
 
-    if margin is not None and margin <= margin_tol:
+    zero_tol = 1e-11 * (1 + abs(loss))
+    on_kink = margin is not None and margin <= margin_tol
+    if on_kink and need_second_order and obj.nonnegative and loss <= zero_tol and gn <= tol:
+        # a nonnegative loss at ~0 is a global minimum, kink or not; `differentiable` stays False for the claims
+        return done(Verdict.CERTIFIED_MINIMUM, f"zero loss of a nonnegative objective (on a kink: margin {margin:.2e})",
+                    strength="zero-loss", hessian_method="not needed (zero loss)", probe_tol=zero_tol, probe_min_change=0.0)
+    if on_kink:
         return done(Verdict.NON_DIFFERENTIABLE, f"on a kink: margin {margin:.2e} <= {margin_tol:.2e}")
     if gn > tol:
         return done(Verdict.NOT_CONVERGED, f"gradient {gn:.3e} > tolerance {tol:.3e}")

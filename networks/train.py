@@ -198,6 +198,7 @@ def _newton(obj: Objective, theta: Tensor, rel_tol: float, max_iter: int, deadli
     eigenvalue (the caller then resumes Levenberg-Marquardt)."""
     loss, g = obj.value_and_grad(theta)
     loss = float(loss)
+    lam_prev = None
     for it in range(1, max_iter + 1):
         gn = float(g.norm())
         if gn <= default_grad_tol(loss, rel_tol):
@@ -220,20 +221,21 @@ def _newton(obj: Objective, theta: Tensor, rel_tol: float, max_iter: int, deadli
                 if lc < loss - 1e-12 * (1 + abs(loss)):
                     return cand, it, "negative curvature"
                 t *= 0.5
-        # |w| + damping: saddle-free Newton; the damping tames near-null (symmetry) directions
-        damp = 1e-10 * scale
-        step = -V @ (gV / (w.abs() + damp))
-        t = 1.0
+        # |w| + lam: saddle-free Newton with Levenberg damping adapted like a trust region. The damping tames
+        # near-null (symmetry) directions and far-from-quadratic regions (e.g. cross-entropy's flat tails).
+        lam = 1e-10 * scale if lam_prev is None else lam_prev
         accepted = False
-        for _ in range(40):
-            cand = theta + t * step
+        for _ in range(60):
+            step = -V @ (gV / (w.abs() + lam))
+            cand = theta + step
             lc, gc = obj.value_and_grad(cand)
             lc = float(lc)
             if math.isfinite(lc) and (lc < loss or (lc <= loss + 1e-13 * (1 + abs(loss)) and float(gc.norm()) < gn)):
                 theta, loss, g = cand, lc, gc
                 accepted = True
+                lam_prev = max(lam / 4, 1e-12 * scale)
                 break
-            t *= 0.5
+            lam = max(lam * 8, 1e-8 * scale)
         if not accepted:
             return theta, it, "line search failed"
     return theta, max_iter, "iteration limit"
