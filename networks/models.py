@@ -244,6 +244,14 @@ class MLP:
         return torch.cat(parts) if parts else None
 
     # ------------------------------------------------------------------ symmetries
+    def _moves_masked_entry(self, dWs) -> bool:
+        if not self.masks:
+            return False
+        for dW, m in zip(dWs, self.masks):
+            if m is not None and bool((dW.abs() > 0)[~torch.as_tensor(np.asarray(m, dtype=bool))].any()):
+                return True
+        return False
+
     def symmetry_tangents(self, theta: Tensor) -> Tensor:
         """Tangents (P x k) of the continuous symmetry orbits through theta; they lie in the Hessian's null space
         at a critical point.
@@ -280,6 +288,8 @@ class MLP:
                     dWs = [torch.zeros_like(W) for W in Ws]
                     dWs[l][-1, j] = 1.0
                     dWs[l + 1][-1, :] = -W_out[j, :]
+                    if self._moves_masked_entry(dWs):
+                        continue  # a mask pins a bias this move needs: not a symmetry of this architecture
                     tangents.append(self.flatten(dWs, None if R is None else torch.zeros_like(R)))
         if not tangents:
             return theta.new_zeros(self.n_params, 0)
