@@ -21,6 +21,10 @@ torch.set_default_dtype(torch.float64)
 torch.set_num_threads(int(os.environ.get("MINIMACHECK_THREADS", "1")))
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
+# BLAS threads too (numpy/scipy): threaded OpenBLAS slowed scipy's L-BFGS-B about 5x on the shared 2-core machine
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+threadpool_limits(int(os.environ.get("MINIMACHECK_THREADS", "1")))
 
 # ---------------------------------------------------------------- Hypothesis profiles
 _common = dict(deadline=None, print_blob=True)

@@ -27,6 +27,14 @@ class Record:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"Record.kind must be one of {KINDS}, got {self.kind!r}")
+        # plain Python values: numpy scalars cannot cross pytest-xdist's wire (nor Hypothesis's target statistics)
+        self.certified = bool(self.certified)
+        for name in ("passed", "detected"):
+            v = getattr(self, name)
+            setattr(self, name, None if v is None else bool(v))
+        for name in ("gap", "tol"):
+            v = getattr(self, name)
+            setattr(self, name, None if v is None else float(v))
 
     @property
     def headroom(self) -> float | None:
@@ -36,11 +44,24 @@ class Record:
         return self.gap / self.tol
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Plain Python values only (no numpy scalars or arrays), so records cross pytest-xdist's wire and JSON."""
+        return _plain(asdict(self))
 
     @classmethod
     def from_dict(cls, d: dict) -> "Record":
         return cls(**d)
+
+
+def _plain(obj):
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if type(obj) in (bool, int, float, str) or obj is None:  # exact types: np.float64 subclasses float
+        return obj
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays, torch tensors
+        return _plain(obj.tolist())
+    return str(obj)
 
 
 class Ledger:

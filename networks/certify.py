@@ -189,7 +189,7 @@ def certify(
     rel_grad_tol: float = 1e-9,
     rel_margin: float = 1e-7,
     hessian_rel_resolution: float = 1e-8,
-    probe_radii=(1e-4, 1e-3, 1e-2),
+    probe_radii=(1e-4, 1e-3, 1e-2, 1e-1),
     probe_directions: int = 8,
     probe_seed: int = 0,
     need_second_order: bool = True,

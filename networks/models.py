@@ -220,7 +220,7 @@ class MLP:
                 break
             W = Ws[l][: hs[l].shape[1]]  # drop the bias row
             # sigma is elementwise, so the gradient of sum(sigma(z)) is sigma'(z) entry by entry
-            dz = torch.func.grad(lambda z: act(z).sum())(zs[l - 1])
+            dz = torch.func.grad(lambda z: act(z).sum())(zs[l - 1]).clone()  # may be an expanded view (identity)
             if self.linear_units[l - 1]:
                 dz[:, list(self.linear_units[l - 1])] = 1.0
             delta = torch.einsum("ikc,rc->ikr", delta, W) * dz[:, None, :]
