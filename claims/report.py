@@ -1,0 +1,484 @@
+"""`minimacheck report`: every registered claim in report mode, plus the depth/width sweeps of claim5.
+
+Writes a folder with
+- summary.md: the verdict table per claim (claims.ledger.summarize), per-claim timings, errors, and the sweep's
+  yield and trend tables;
+- loss_vs_depth.png, loss_vs_width.png: l = L/(1/2||Y||^2) at certified local minima, one panel per data set and
+  activation, seeds as spread, claim1's value 1/2||P_N[Dbar]y||^2/(1/2||Y||^2) beside each point, l_OLS, the zero
+  and constant predictors, and claim1d's threshold P >= m d_y;
+- results.json: every number (config, records, every sweep run, timings, errors).
+
+A claim whose run raises gets an ERROR verdict; the report goes on and exits non-zero at the end. The same --seed
+gives the same numbers (single-threaded torch per worker; results keyed by cell, not by completion order).
+"""
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import pkgutil
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from claims import datasets, sweep
+from claims.ledger import Record, summarize
+
+# ---------------------------------------------------------------- configuration
+DEFAULT_DATA = ("synthetic", "digits")
+DATA_DEFAULTS = {  # m, d_x per data set (d_y: 1 for synthetic, 10 for the image sets)
+    "synthetic": dict(m=60, d_x=4),
+    "digits": dict(m=50, d_x=8),
+    "mnist": dict(m=100, d_x=16),
+    "cifar10": dict(m=100, d_x=16),
+    "svhn": dict(m=100, d_x=16),
+}
+
+
+@dataclass
+class ReportConfig:
+    out: str = "minimacheck-report"
+    seed: int = 0
+    quick: bool = False
+    data: tuple[str, ...] = DEFAULT_DATA
+    depths: tuple[int, ...] | None = None
+    widths: tuple[int, ...] | None = None
+    activations: tuple[str, ...] | None = None
+    n_seeds: int | None = None
+    subsample: int | None = None
+    jobs: int = field(default_factory=sweep.default_jobs)
+    claims: tuple[str, ...] | None = None  # None: every registered claim; () none
+    n_instances: int | None = None
+    budget: float = 10.0
+    progress: bool = True
+
+    def grid(self, dataset: str = "synthetic") -> sweep.SweepConfig:
+        """claim5's default grid on the synthetic set; the image sets (10 outputs, mostly under-parameterized,
+        costly failed runs) get one attempt, 100 iterations and 4 seeds by default."""
+        from claims.claim5_depth_width import DEFAULT_GRID
+
+        base = asdict(DEFAULT_GRID)
+        n_default = len(DEFAULT_GRID.seeds)
+        if dataset != "synthetic":
+            base.update(attempts=1, max_iter=100)
+            n_default = 4
+        if self.quick:
+            base.update(depths=(1, 2, 3), widths=(2, 4, 8), activations=("tanh",), attempts=1, max_iter=100)
+            n_default = 2
+        n = self.n_seeds if self.n_seeds is not None else n_default
+        if n < 1:
+            raise ValueError(f"--seeds must be >= 1, got {n}")
+        base["seeds"] = tuple(range(1000 * self.seed, 1000 * self.seed + n))
+        for name in ("depths", "widths", "activations"):
+            if getattr(self, name):
+                base[name] = tuple(getattr(self, name))
+        return sweep.SweepConfig(**base)
+
+    def instances(self) -> int:
+        return self.n_instances if self.n_instances is not None else (1 if self.quick else 3)
+
+
+def load_data(name: str, cfg: ReportConfig) -> datasets.Dataset:
+    kw = dict(DATA_DEFAULTS.get(name, {}))
+    if cfg.quick and name == "synthetic":
+        kw.update(m=30)
+    if cfg.quick and name != "synthetic":
+        kw.update(m=30, d_x=min(kw.get("d_x", 8), 6))
+    if cfg.subsample is not None:
+        kw["m"] = cfg.subsample
+    kw["seed"] = cfg.seed
+    return datasets.load(name, **kw)
+
+
+# ---------------------------------------------------------------- other claims
+def _claim_modules() -> list[str]:
+    """Module names claims/claimN_<slug>.py, without importing them (a broken module must not stop the report)."""
+    import claims as pkg
+    from claims.registry import CLAIM_MODULE
+
+    mods = [i.name for i in pkgutil.iter_modules(pkg.__path__) if CLAIM_MODULE.match(i.name)]
+    return sorted(mods, key=lambda n: int(CLAIM_MODULE.match(n).group(1)))
+
+
+def registered_claims() -> dict:
+    """{claim id: Claim or the error text of a module that failed to import}."""
+    import importlib
+
+    from claims.registry import CLAIM_MODULE, Claim
+
+    out: dict = {}
+    for name in _claim_modules():
+        cid = f"claim{CLAIM_MODULE.match(name).group(1)}"
+        try:
+            claim = getattr(importlib.import_module(f"claims.{name}"), "CLAIM", None)
+            if not isinstance(claim, Claim):
+                raise TypeError(f"claims.{name} must define CLAIM = Claim(...)")
+            out[claim.id] = claim
+        except Exception:  # noqa: BLE001 - reported as an ERROR verdict
+            out[cid] = f"import of claims.{name} failed:\n{traceback.format_exc()}"
+    return out
+
+
+def run_claim(claim, run_cfg) -> dict:
+    """Run one claim's report mode; never raises: an exception becomes {'error': traceback}."""
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    try:
+        records = claim.run(run_cfg)
+        bad = [r for r in records if not isinstance(r, Record)]
+        if bad:
+            raise TypeError(f"run() returned {len(bad)} non-Record item(s), e.g. {type(bad[0]).__name__}")
+        return dict(id=claim.id, records=[r.to_dict() for r in records], error=None, seconds=time.perf_counter() - t0)
+    except Exception:  # noqa: BLE001 - the report records an ERROR verdict and goes on
+        return dict(id=claim.id, records=[], error=traceback.format_exc(), seconds=time.perf_counter() - t0)
+
+
+def run_other_claims(cfg: ReportConfig, log=print) -> dict[str, dict]:
+    from joblib import Parallel, delayed
+
+    from claims.registry import RunConfig
+
+    reg = registered_claims()
+    wanted = [cid for cid in reg if cid != "claim5" and (cfg.claims is None or cid in cfg.claims)]
+    out: dict[str, dict] = {}
+    runnable = []
+    for cid in wanted:
+        if isinstance(reg[cid], str):
+            out[cid] = dict(id=cid, records=[], error=reg[cid], seconds=0.0)
+        else:
+            runnable.append(reg[cid])
+    run_cfg = RunConfig(n_instances=cfg.instances(), seed=cfg.seed, time_budget=cfg.budget)
+    gen = Parallel(n_jobs=min(cfg.jobs, max(1, len(runnable))), return_as="generator", batch_size=1)(
+        delayed(run_claim)(c, run_cfg) for c in runnable)
+    if cfg.progress and runnable:
+        from tqdm import tqdm
+
+        gen = tqdm(gen, total=len(runnable), desc="claims", unit="claim", dynamic_ncols=True)
+    for res in gen:
+        out[res["id"]] = res
+        state = "ERROR" if res["error"] else f"{len(res['records'])} records"
+        line = f"  {res['id']:<8} {res['seconds']:7.1f} s  {state}"
+        if cfg.progress:
+            from tqdm import tqdm
+
+            tqdm.write(line)
+        else:
+            log(line)
+    return dict(sorted(out.items(), key=lambda kv: int(kv[0][5:])))
+
+
+# ---------------------------------------------------------------- the report
+def build(cfg: ReportConfig, log=print) -> dict:
+    """Run everything and write the report folder; returns the results dict (also written as results.json)."""
+    from claims import claim5_depth_width as c5
+
+    t_start = time.perf_counter()
+    out = pathlib.Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log(f"minimacheck report -> {out}  (seed {cfg.seed}, jobs {cfg.jobs}{', quick' if cfg.quick else ''})")
+
+    log("other claims (report mode):")
+    t0 = time.perf_counter()
+    claim_runs = run_other_claims(cfg, log)
+    t_claims = time.perf_counter() - t0
+
+    log("depth/width sweep:")
+    t0 = time.perf_counter()
+    errors: dict[str, str] = {cid: r["error"] for cid, r in claim_runs.items() if r["error"]}
+    data = []
+    for name in cfg.data:
+        try:
+            data.append(load_data(name, cfg))
+        except Exception as e:  # noqa: BLE001 - e.g. DatasetUnavailable offline: recorded, the report goes on
+            errors[f"claim5 data set {name}"] = f"{type(e).__name__}: {e}"
+            log(f"  data set {name}: ERROR {e}")
+    grids = {ds.name: cfg.grid(ds.name) for ds in data}
+    sweeps = [sweep.run_sweep([ds], grids[ds.name], n_jobs=cfg.jobs, progress=cfg.progress, desc=f"sweep {ds.name}")[0]
+              for ds in data]
+    lin_grid = c5.LINEAR_GRID if not cfg.quick else sweep.SweepConfig(**{**asdict(c5.LINEAR_GRID), "depths": (1, 2, 3), "seeds": (0, 1)})
+    lin = sweep.run_sweep([datasets.synthetic(**c5.LINEAR_DATA)], lin_grid, n_jobs=cfg.jobs, progress=cfg.progress,
+                          desc="deep-linear control")[0]
+    t_sweep = time.perf_counter() - t0
+    c5_records: list[Record] = []
+    for s in sweeps:
+        c5_records += c5.run_records(s)
+    if sweeps:
+        c5_records += c5.control_records(sweeps[0], lin, seed=cfg.seed)
+    if not data:
+        errors.setdefault("claim5", "no data set could be loaded")
+
+    records = [Record.from_dict(d) for r in claim_runs.values() for d in r["records"]] + c5_records
+    summ = summarize(records)
+    ids = list(claim_runs) + ["claim5"]
+    verdicts = {}
+    for cid in sorted(set(ids), key=lambda c: int(c[5:])):
+        if claim_runs.get(cid, {}).get("error"):
+            verdicts[cid] = "ERROR"
+        elif cid in summ:
+            verdicts[cid] = summ[cid].verdict
+        else:
+            verdicts[cid] = "NO RECORDS"
+    if any(k.startswith("claim5 ") for k in errors) and verdicts.get("claim5") == "PASS":
+        verdicts["claim5"] = "ERROR"
+
+    figures = []
+    if sweeps:
+        for axis in ("depth", "width"):
+            path = out / f"loss_vs_{axis}.png"
+            plot_axis(sweeps, axis, path)
+            figures.append(path.name)
+
+    results = dict(
+        config={**asdict(cfg), "grids": {k: asdict(g) for k, g in grids.items()}, "linear_grid": asdict(lin_grid)},
+        verdicts=verdicts,
+        summary={cid: {**asdict(s), "verdict": s.verdict} for cid, s in summ.items()},
+        timings=dict(claims={cid: r["seconds"] for cid, r in claim_runs.items()}, other_claims_total=t_claims,
+                     sweep=t_sweep, total=time.perf_counter() - t_start),
+        errors=errors,
+        records=[r.to_dict() for r in records],
+        sweeps=[s.to_dict() for s in sweeps],
+        linear_control=lin.to_dict(),
+        trend={s.dataset: {axis: c5.trend_test(s.runs, axis) for axis in ("depth", "width")} for s in sweeps},
+        figures=figures,
+        versions=_versions(),
+    )
+    results["timings"]["total"] = time.perf_counter() - t_start
+    (out / "results.json").write_text(json.dumps(_jsonable(results), indent=1, sort_keys=False))
+    (out / "summary.md").write_text(summary_markdown(results, summ, sweeps, lin))
+    log(f"wrote {out / 'summary.md'}, {out / 'results.json'}, {', '.join(figures)}  "
+        f"({results['timings']['total']:.0f} s: claims {t_claims:.0f} s, sweeps {t_sweep:.0f} s)")
+    return results
+
+
+def exit_code(results: dict) -> int:
+    return 0 if all(v in ("PASS", "NO CERTIFIED INSTANCE") for v in results["verdicts"].values()) and not results["errors"] else 1
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": sys.version.split()[0]}
+    for p in ("numpy", "scipy", "torch", "scikit-learn", "matplotlib", "joblib"):
+        try:
+            out[p] = md.version(p)
+        except md.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return x if math.isfinite(x) else str(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+# ---------------------------------------------------------------- summary.md
+def _fmt(x, spec=".3g"):
+    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
+
+
+def summary_markdown(results: dict, summ: dict, sweeps, lin) -> str:
+    L = ["# minimacheck report", ""]
+    cfg = results["config"]
+    L.append(f"seed {cfg['seed']}, jobs {cfg['jobs']}{', quick' if cfg['quick'] else ''}; total "
+             f"{results['timings']['total']:.0f} s (other claims {results['timings']['other_claims_total']:.0f} s, "
+             f"sweeps {results['timings']['sweep']:.0f} s)")
+    L += ["", "## Verdicts", "",
+          "| claim | instances | certified | passed | failed | worst headroom (gap/tol) | negative controls caught | verdict | seconds |",
+          "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for cid, v in results["verdicts"].items():
+        s = summ.get(cid)
+        secs = results["timings"]["claims"].get(cid, results["timings"]["sweep"] if cid == "claim5" else None)
+        if s is None:
+            L.append(f"| {cid} | - | - | - | - | - | - | **{v}** | {_fmt(secs, '.1f')} |")
+        else:
+            worst = _fmt(s.worst_headroom) if s.worst_headroom > -math.inf else "-"
+            L.append(f"| {cid} | {s.drawn} | {s.certified} | {s.passed} | {s.failed} | {worst} | "
+                     f"{s.controls_detected}/{s.controls} | **{v}** | {_fmt(secs, '.1f')} |")
+    if results["errors"]:
+        L += ["", "## Errors", ""]
+        for k, e in results["errors"].items():
+            L += [f"### {k}", "", "```", e.strip()[-3000:], "```", ""]
+    L += ["", "## claim5: depth/width sweeps", ""]
+    for s in sweeps:
+        L += [f"### {s.dataset}", "", f"{s.description}. l_OLS = {_fmt(s.l_ols, '.4g')}, constant predictor l = "
+              f"{s.l_constant:.4g}, zero predictor l = 1; m d_y = {s.m * s.d_y}. Sweep {s.seconds:.0f} s of compute.", ""]
+        grid = s.config
+        for act, cells in s.yield_table().items():
+            L += [f"**{act}**: certified/total runs and median l over certified runs (claim1d threshold "
+                  f"P >= m d_y marked *)", "", "| depth \\ width | " + " | ".join(str(w) for w in grid["widths"]) + " |",
+                  "|---|" + "---:|" * len(grid["widths"])]
+            for d in grid["depths"]:
+                row = []
+                for w in grid["widths"]:
+                    c, n = cells.get((d, w), (0, 0))
+                    ls = [r["l"] for r in s.runs if r["activation"] == act and r["depth"] == d and r["width"] == w and r["certified"]]
+                    star = "*" if sweep.threshold_reached(s.d_x, s.d_y, s.m, d, w) else ""
+                    row.append(f"{c}/{n} {_fmt(float(np.median(ls)) if ls else None)}{star}")
+                L.append(f"| {d} | " + " | ".join(row) + " |")
+            L.append("")
+        verdicts = {}
+        for r in s.runs:
+            if not r["certified"]:
+                verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
+        L.append("Uncertified runs (left out of the statistic): " + (", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())) or "none"))
+        ev = {}
+        for r in s.certified():
+            ev[r["evidence"]] = ev.get(r["evidence"], 0) + 1
+        L.append("Evidence of certified runs: " + (", ".join(f"{k} {v}" for k, v in sorted(ev.items())) or "none"))
+        c1 = [r for r in s.certified()]
+        worst = max((r["claim1_gap"] / r["claim1_tol"] for r in c1), default=None)
+        L.append(f"claim1 consistency (l equals 1/2||P_N[Dbar]y||^2/(1/2||Y||^2) within Lemma P's bracket): "
+                 f"{sum(bool(r['claim1_passed']) for r in c1)}/{len(c1)} certified points, worst excess/tau_fp {_fmt(worst)}")
+        L.append("")
+        for axis, t in results["trend"][s.dataset].items():
+            L.append(f"- trend with {axis} (blocked Kendall S, within-block permutation p; blocks = activation x seed x "
+                     f"other axis): S = {_fmt(t['statistic'], '.0f')}, p = {_fmt(t['pvalue'])} over {t['n_blocks']} blocks "
+                     f"({t['n_certified']} certified runs); Page's L on {t['page_blocks']} complete blocks: "
+                     f"p = {_fmt(t['page_p'])}; median l: "
+                     + ", ".join(f"{k}: {_fmt(v)}" for k, v in t["median_l"].items()))
+        L.append("")
+    trend = [r for r in results["records"] if r["claim"] == "claim5" and r["check"].startswith("trend-")]
+    L.append(f"Trend assertion (p < 0.01, decreasing): {sum(r['passed'] is True for r in trend)} passed, "
+             f"{sum(r['passed'] is False for r in trend)} failed, {sum(not r['certified'] for r in trend)} not testable "
+             f"of {len(trend)} (" + "; ".join(f"{r['check']}: {'pass' if r['passed'] else 'FAIL' if r['passed'] is False else r['reason']}"
+                                            for r in trend) + ")")
+    L += ["", "### negative controls", ""]
+    for r in results["records"]:
+        if r["claim"] == "claim5" and r["kind"] != "positive":
+            L.append(f"- {r['check']}: {'caught' if r['detected'] else 'MISSED'} ({r['reason']})")
+    L.append(f"- deep-linear control: {len(lin.certified())}/{len(lin.runs)} runs certified, {lin.description}")
+    L += ["", "Figures: " + ", ".join(f"![{f}]({f})" for f in results["figures"]), ""]
+    return "\n".join(L)
+
+
+# ---------------------------------------------------------------- figures
+def plot_axis(sweeps, axis: str, path) -> None:
+    """One panel per (data set, activation): l at certified minima against `axis`, one colour per level of the
+    other axis, seeds as dots, medians as lines, claim1's value as crosses beside the dots."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    other = "width" if axis == "depth" else "depth"
+    acts = sorted({r["activation"] for s in sweeps for r in s.runs})
+    fig, axes = plt.subplots(len(acts), len(sweeps), figsize=(4.6 * len(sweeps), 3.6 * len(acts)), squeeze=False)
+    for j, s in enumerate(sweeps):
+        levels = s.config[axis + "s"]
+        others = s.config[other + "s"]
+        xpos = {lv: i for i, lv in enumerate(levels)}
+        cmap = plt.get_cmap("viridis")
+        for i, act in enumerate(acts):
+            ax = axes[i][j]
+            runs = [r for r in s.runs if r["activation"] == act]
+            n_cert = sum(r["certified"] for r in runs)
+            for k, ov in enumerate(others):
+                col = cmap(k / max(1, len(others) - 1))
+                off = (k - (len(others) - 1) / 2) * 0.08
+                pts = [r for r in runs if r[other] == ov and r["certified"]]
+                xs = [xpos[r[axis]] + off for r in pts]
+                ax.scatter(xs, [r["l"] for r in pts], s=12, color=col, alpha=0.7, zorder=3)
+                ax.scatter([x + 0.03 for x in xs], [r["claim1_l"] for r in pts], s=14, marker="x", color=col, alpha=0.6, zorder=3)
+                med = [(xpos[lv] + off, float(np.median([r["l"] for r in pts if r[axis] == lv]))) for lv in levels
+                       if any(r[axis] == lv for r in pts)]
+                if med:
+                    ax.plot(*zip(*med), color=col, lw=1.2, label=f"{other} {ov}")
+                thr = [lv for lv in levels if sweep.threshold_reached(s.d_x, s.d_y, s.m, *((lv, ov) if axis == "depth" else (ov, lv)))]
+                if thr:
+                    ax.axvline(xpos[thr[0]] + off, color=col, ls=":", lw=1)
+            ax.axhline(1.0, color="k", ls=":", lw=0.8, label="zero predictor")
+            ax.axhline(s.l_constant, color="0.5", ls="-.", lw=0.8, label="constant predictor")
+            if s.l_ols is not None:
+                ax.axhline(s.l_ols, color="tab:red", ls="--", lw=0.9, label="OLS")
+            ax.set_yscale("symlog", linthresh=1e-3)
+            ax.set_ylim(-1e-4, 1.2)
+            ax.set_xticks(range(len(levels)), [str(lv) for lv in levels])
+            ax.set_xlabel(axis)
+            ax.set_ylabel("l = L / (1/2 ||Y||^2)")
+            ax.set_title(f"{s.dataset}, {act}: {n_cert}/{len(runs)} certified", fontsize=9)
+            if i == 0 and j == 0:
+                ax.legend(fontsize=6, loc="upper right")
+    fig.suptitle(f"normalized loss at certified minima vs {axis} (dots: seeds; x: claim1 value 1/2||P_N[Dbar]y||^2; "
+                 f"dotted verticals: P >= m d_y)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- CLI
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        vals = tuple(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise ValueError(f"expected a comma-separated list of integers, got {text!r}") from None
+    if not vals or any(v < 1 for v in vals):
+        raise ValueError(f"expected positive integers, got {text!r}")
+    return vals
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+def add_parser(subparsers) -> None:
+    import argparse
+
+    def ints(t):
+        try:
+            return _ints(t)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    p = subparsers.add_parser("report", help="run every claim's report mode and the depth/width sweeps; write a report folder")
+    p.add_argument("--out", default="minimacheck-report", help="output folder (default ./minimacheck-report)")
+    p.add_argument("--seed", type=int, default=0, help="seed for data, sweeps and claim instances (default 0)")
+    p.add_argument("--quick", action="store_true", help="a tiny configuration (smoke test, ~1 min)")
+    p.add_argument("--data", type=_names, default=DEFAULT_DATA,
+                   help=f"comma-separated data sets from {','.join(datasets.NAMES)} (default synthetic,digits)")
+    p.add_argument("--depths", type=ints, default=None, help="comma-separated depths (default 1,2,3)")
+    p.add_argument("--widths", type=ints, default=None, help="comma-separated widths (default 2,4,8)")
+    p.add_argument("--activations", type=_names, default=None, help="default leaky_relu,tanh")
+    p.add_argument("--seeds", type=int, default=None, dest="n_seeds", help="seeds (blocks) per cell (default 6 on synthetic, 4 on image sets; 2 with --quick)")
+    p.add_argument("--subsample", type=int, default=None, help="m, samples per data set (default per data set)")
+    p.add_argument("--jobs", type=int, default=sweep.default_jobs(), help="parallel workers (joblib; default: all cores)")
+    p.add_argument("--claims", type=_names, default=None, help="restrict the other claims to these ids ('none': skip them)")
+    p.add_argument("-n", "--n-instances", type=int, default=None, dest="n_instances",
+                   help="positive instances per other claim (default 3; 1 with --quick)")
+    p.add_argument("--budget", type=float, default=10.0, help="training time budget per instance for other claims (s)")
+    p.add_argument("--no-progress", action="store_false", dest="progress", help="no progress bars")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args) -> int:
+    claims_sel = args.claims
+    if claims_sel is not None and tuple(c.lower() for c in claims_sel) == ("none",):
+        claims_sel = ()
+    for name in args.data:
+        if name.lower().replace("-", "") not in datasets.NAMES:
+            raise SystemExit(f"minimacheck report: unknown data set {name!r}; known: {', '.join(datasets.NAMES)}")
+    if args.jobs < 1:
+        raise SystemExit("minimacheck report: --jobs must be >= 1")
+    cfg = ReportConfig(out=args.out, seed=args.seed, quick=args.quick, data=tuple(args.data), depths=args.depths,
+                       widths=args.widths, activations=args.activations, n_seeds=args.n_seeds, subsample=args.subsample,
+                       jobs=args.jobs, claims=claims_sel, n_instances=args.n_instances, budget=args.budget,
+                       progress=args.progress)
+    results = build(cfg)
+    for cid, v in results["verdicts"].items():
+        print(f"  {cid:<8} {v}")
+    return exit_code(results)
