@@ -94,8 +94,13 @@ def pytest_addoption(parser):
     parser.addoption("--xslow", action="store_true", default=False, help="run tests marked xslow (or MINIMACHECK_XSLOW=1)")
 
 
+def _active_profile() -> str:
+    # --hypothesis-profile (Hypothesis's pytest plugin) may have replaced the environment's choice
+    return settings.get_current_profile_name()
+
+
 def pytest_report_header(config):
-    return [f"minimacheck: hypothesis profile={_profile}, seeds={_seeds_from_env()}, torch threads={torch.get_num_threads()}"]
+    return [f"minimacheck: hypothesis profile={_active_profile()}, seeds={_seeds_from_env()}, torch threads={torch.get_num_threads()}"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -153,7 +158,7 @@ def pytest_runtest_makereport(item, call):
     import pathlib
     import re
 
-    env = f"HYPOTHESIS_PROFILE={_profile} MINIMACHECK_SEED={os.environ.get(_SEED_ENV, '42')}"
+    env = f"HYPOTHESIS_PROFILE={_active_profile()} MINIMACHECK_SEED={os.environ.get(_SEED_ENV, '42')}"
     command = f"{env} python -m pytest '{item.nodeid}'"
     path = pathlib.Path(_FAILURES_DIR) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[:150] + ".txt")
     try:
