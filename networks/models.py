@@ -294,3 +294,75 @@ class MLP:
         if not tangents:
             return theta.new_zeros(self.n_params, 0)
         return torch.stack(tangents, dim=1)
+
+
+@dataclass(frozen=True)
+class QuadraticNet:
+    """One hidden layer with quadratic activation and FIXED output signs: f(x) = sum_l v_l (w_l^T x)^2.
+
+    Only W (k x d) is trained; v is a fixed sign vector (CLAIMS.md claim9a). Equivalently f(x) = <M, x x^T> with
+    M = W^T diag(v) W, so the loss is a function of a symmetric matrix of signature bounded by the signs of v."""
+
+    d_in: int
+    signs: tuple[float, ...]
+
+    def __post_init__(self):
+        if int(self.d_in) != self.d_in or self.d_in < 1:
+            raise ValueError(f"invalid architecture: d_in must be a positive integer, got {self.d_in!r}")
+        if not self.signs:
+            raise ValueError("invalid architecture: QuadraticNet needs at least one hidden unit (signs is empty)")
+        s = tuple(float(v) for v in self.signs)
+        if any(v not in (1.0, -1.0) for v in s):
+            raise ValueError(f"QuadraticNet signs must be +1 or -1, got {self.signs}")
+        object.__setattr__(self, "signs", s)
+
+    @property
+    def width(self) -> int:
+        return len(self.signs)
+
+    @property
+    def d_out(self) -> int:
+        return 1
+
+    @property
+    def n_params(self) -> int:
+        return self.width * self.d_in
+
+    is_piecewise_linear = False
+
+    def init(self, seed: int, scale: float = 1.0) -> Tensor:
+        g = torch.Generator().manual_seed(int(seed))
+        return torch.randn(self.n_params, generator=g) * (scale / np.sqrt(self.d_in))
+
+    def matrix(self, theta: Tensor) -> Tensor:
+        """M = W^T diag(v) W, the symmetric matrix the net represents."""
+        W = theta.reshape(self.width, self.d_in)
+        return W.T @ (torch.as_tensor(self.signs, dtype=theta.dtype)[:, None] * W)
+
+    def forward(self, theta: Tensor, X: Tensor, S: Tensor | None = None) -> Tensor:
+        if theta.shape[-1] != self.n_params:
+            raise ValueError(f"theta has {theta.shape[-1]} entries, the model has {self.n_params} parameters")
+        Z = X @ theta.reshape(self.width, self.d_in).T
+        return (Z * Z) @ torch.as_tensor(self.signs, dtype=theta.dtype)[:, None]
+
+    def output_jacobian(self, theta: Tensor, X: Tensor, S: Tensor | None = None) -> Tensor:
+        """d f(x_i) / d W_lj = 2 v_l (w_l^T x_i) x_ij."""
+        Z = X @ theta.reshape(self.width, self.d_in).T
+        v = torch.as_tensor(self.signs, dtype=theta.dtype)
+        return (2 * (Z * v)[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
+
+    def kink_preactivations(self, theta: Tensor, X: Tensor):
+        return None
+
+    def symmetry_tangents(self, theta: Tensor) -> Tensor:
+        """W -> Q W with Q in the group preserving diag(v) (O(p, q)); tangents A W with A diag(v) antisymmetric."""
+        W = theta.reshape(self.width, self.d_in)
+        v = torch.as_tensor(self.signs, dtype=theta.dtype)
+        tangents = []
+        for a in range(self.width):
+            for b in range(a + 1, self.width):
+                A = torch.zeros(self.width, self.width, dtype=theta.dtype)
+                # A diag(v) antisymmetric  <=>  A_ab v_b = -A_ba v_a
+                A[a, b], A[b, a] = v[a], -v[b]
+                tangents.append((A @ W).reshape(-1))
+        return torch.stack(tangents, dim=1) if tangents else theta.new_zeros(self.n_params, 0)

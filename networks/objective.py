@@ -10,7 +10,7 @@ from typing import Callable
 
 import torch
 
-from networks.models import MLP, check_data
+from networks.models import MLP, QuadraticNet, check_data
 
 Tensor = torch.Tensor
 
@@ -66,7 +66,7 @@ def jacobian(f: Callable[[Tensor], Tensor], theta: Tensor) -> Tensor:
     return _jac(f, theta, n_out)
 
 
-def squared_loss(model: MLP, X, Y, *, skip_input=None, l2: dict | None = None) -> Objective:
+def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict | None = None) -> Objective:
     """L = 1/2 ||Yhat - Y||_F^2 (+ 1/2 sum_i lam_i theta_i^2 for `l2` = {param index tensor: lam}).
 
     No 1/m factor (CLAIMS.md: claims 1-6)."""
@@ -76,18 +76,19 @@ def squared_loss(model: MLP, X, Y, *, skip_input=None, l2: dict | None = None) -
     if Y.shape[1] != model.d_out:
         raise ValueError(f"Y has {Y.shape[1]} columns, the model has d_out={model.d_out}")
     S = None
+    skip_dim = getattr(model, "skip_dim", 0)
     if skip_input is not None:
-        if not model.skip_dim:
+        if not skip_dim:
             raise ValueError("skip_input given, but the model has no skip connection (skip_dim=0)")
         S = torch.as_tensor(skip_input, dtype=torch.float64)
         if S.ndim != 2 or S.shape[0] != X.shape[0]:
             raise ValueError(f"skip_input must have one row per sample ({X.shape[0]} rows), got shape {tuple(S.shape)}")
-        if S.shape[1] != model.skip_dim:
-            raise ValueError(f"skip_input has {S.shape[1]} columns, the model's skip_dim is {model.skip_dim}")
+        if S.shape[1] != skip_dim:
+            raise ValueError(f"skip_input has {S.shape[1]} columns, the model's skip_dim is {skip_dim}")
         if not torch.isfinite(S).all():
             raise ValueError("skip_input contains NaN or inf")
-    elif model.skip_dim and model.skip_dim != X.shape[1]:
-        raise ValueError(f"the model's skip_dim={model.skip_dim} differs from d_in={X.shape[1]}: pass skip_input")
+    elif skip_dim and skip_dim != X.shape[1]:
+        raise ValueError(f"the model's skip_dim={skip_dim} differs from d_in={X.shape[1]}: pass skip_input")
     y = vec(Y)
     reg_idx, reg_sqrt = None, None
     if l2:
@@ -129,5 +130,5 @@ def squared_loss(model: MLP, X, Y, *, skip_input=None, l2: dict | None = None) -
         outputs=outputs,
         kink_preactivations=kinks,
         symmetry_tangents=None if l2 else model.symmetry_tangents,
-        name=f"squared loss, {model.activation} MLP {model.dims}",
+        name=f"squared loss, {model!r}",
     )
