@@ -17,7 +17,7 @@ Instances (`Params`): Hypothesis (or report mode) draws m, d_x, d_y, the widths,
   planted orthogonal to col(D-bar) and Y := Yhat - r, so grad L = D-bar^T r = 0 and L = 1/2 ||r||^2 > 0 whenever
   D-bar is rank deficient (every under-parameterized draw). A saddle or a minimum: C-crit lets both in.
 - 'trained': Y = teacher(X) + noise (teacher = a net of the same architecture), trained from the teacher by the
-  engine (LM + Newton); PL nets are then polished inside their activation pattern (claims.projections). Most
+  engine (LM + Newton; PL nets: Newton inside the activation pattern, networks.minimize_piecewise). Most
   under-parameterized trained instances do not certify (minima at infinity for tanh, kinks for PL): they are
   counted, never passed.
 
@@ -40,9 +40,9 @@ import torch
 
 from claims import tolerance
 from claims.ledger import Record
-from claims.projections import GAP_MIN, basis, block_slices, polish_in_pattern
+from claims.projections import GAP_MIN, basis, block_slices
 from claims.registry import Claim, RunConfig
-from networks import MLP, activations, certify, minimize, squared_loss, vec
+from networks import MLP, activations, certify, minimize, minimize_piecewise, squared_loss, vec
 
 CLAIM_ID = "claim1"
 PL_ACTIVATIONS = ("leaky_relu", "leaky_relu:0.5", "abs", "relu")
@@ -149,18 +149,8 @@ def build(p: Params, time_budget: float = 5.0) -> Instance:
         return Instance(p, model, X, Y, theta, note="planted residual")
     teacher = model.init(p.seed + 1)
     Y = model.forward(teacher, torch.as_tensor(X)).detach().numpy() + 0.01 * rng.standard_normal((p.m, p.d_y))
-    obj = squared_loss(model, X, Y)
-    note = ""
-    if p.piecewise_linear:
-        theta, k, ok = polish_in_pattern(model, X, Y, teacher, rounds=3, time_budget=time_budget / 2)
-        note = f"pattern polish: {k} round(s), consistent={ok}"
-        if not ok:
-            res = minimize(obj, teacher, max_iter=200, time_budget=time_budget / 2)
-            theta, note = res.theta, note + f"; trainer: {res.reason}"
-    else:
-        res = minimize(obj, teacher, max_iter=200, time_budget=time_budget)
-        theta, note = res.theta, f"trainer: {res.reason}"
-    return Instance(p, model, X, Y, theta, note=note)
+    res = minimize_piecewise(model, X, Y, teacher, rounds=3, max_iter=200, time_budget=time_budget)
+    return Instance(p, model, X, Y, res.theta, note=res.reason)
 
 
 # ---------------------------------------------------------------- the check

@@ -218,7 +218,7 @@ def verify_ols(cert, X: np.ndarray, Y: np.ndarray) -> None:
 # ======================================================================== training
 @dataclass
 class Trained:
-    inst: Instance
+    inst: object  # the claim's instance (claim2's Instance, or claim3's for its feature-skip/own-feature nets)
     obj: object
     theta: torch.Tensor
     cert: object
@@ -226,9 +226,11 @@ class Trained:
     seconds: float
 
 
-def train(inst: Instance, *, need_second_order: bool = False, time_budget: float = 5.0, max_iter: int = TRAIN_ITERS) -> Trained:
+def train(inst, *, obj=None, need_second_order: bool = False, time_budget: float = 5.0, max_iter: int = TRAIN_ITERS) -> Trained:
+    """Train from inst.theta0 (networks.minimize) and certify. `obj`: the objective (default: the squared loss of
+    inst.model on (inst.X, inst.Y)); claim3 passes its regularized / feature-skip objective."""
     t0 = time.perf_counter()
-    obj = squared_loss(inst.model, inst.X, inst.Y)
+    obj = squared_loss(inst.model, inst.X, inst.Y) if obj is None else obj
     res = minimize(obj, inst.theta0, max_iter=max_iter, time_budget=time_budget)
     cert = certify(obj, res.theta, need_second_order=need_second_order)
     return Trained(inst, obj, res.theta, cert, res, time.perf_counter() - t0)
@@ -502,15 +504,19 @@ def dead_relu_point(p: Params = DEAD_RELU):
     return X, Y, model, model.flatten(Ws)
 
 
+def _planted_point_vs_ols(X, Y, model: MLP, theta) -> tuple:
+    """(certificate, L_OLS, L - L_OLS, tol) at a constructed point. The gradient is exactly 0 there, so the
+    tolerance has no certificate slack: tol = tau_fp(L_OLS) + the baseline's solver slack."""
+    cert = certify(squared_loss(model, X, Y), theta)
+    base = ols_baseline(X, Y)
+    L_ols = float(base.value)
+    return cert, L_ols, cert.loss - L_ols, tolerance.tau_fp(L_ols) + float(base.slack_solver)
+
+
 def control_dead_relu(p: Params = DEAD_RELU) -> Record:
     """claim2 WITHOUT the structure must fail: a certified local minimum with L = 1/2||y - ybar||^2 > L_OLS."""
     X, Y, model, theta = dead_relu_point(p)
-    obj = squared_loss(model, X, Y)
-    cert = certify(obj, theta)
-    base = ols_baseline(X, Y)
-    L_ols = float(base.value)
-    tol = tolerance.tau_fp(L_ols) + float(base.slack_solver)  # gradient is exactly 0 here: no certificate slack
-    gap = cert.loss - L_ols
+    cert, L_ols, gap, tol = _planted_point_vs_ols(X, Y, model, theta)
     plateau = abs(cert.loss - 0.5 * float(((Y - Y.mean(0)) ** 2).sum())) <= tolerance.tau_fp(cert.loss)
     detected = bool(cert.certified and plateau and gap > tol)
     return Record(CLAIM_ID, "control-dead-relu-plateau", kind="negative-control", certified=cert.certified, gap=gap, tol=tol,
@@ -539,13 +545,7 @@ def zero_gain_saddle(p: Params = ZERO_GAIN):
 
 def control_zero_gain_saddle(p: Params = ZERO_GAIN) -> Record:
     """The certifier must reject the planted zero-gain critical point (L = 1/2||y||^2 > L_OLS)."""
-    X, Y, model, theta = zero_gain_saddle(p)
-    obj = squared_loss(model, X, Y)
-    cert = certify(obj, theta)
-    base = ols_baseline(X, Y)
-    L_ols = float(base.value)
-    gap = cert.loss - L_ols
-    tol = tolerance.tau_fp(L_ols) + float(base.slack_solver)
+    cert, L_ols, gap, tol = _planted_point_vs_ols(*zero_gain_saddle(p))
     critical = cert.grad_norm <= cert.grad_tol and (cert.margin is None or cert.margin > cert.margin_tol)
     detected = bool(critical and not cert.certified and cert.verdict is Verdict.SADDLE and gap > tol)
     return Record(CLAIM_ID, "control-zero-gain-saddle", kind="negative-control", certified=cert.certified, gap=gap, tol=tol,

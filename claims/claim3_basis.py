@@ -24,8 +24,7 @@ Like with like: a check refuses a baseline computed with a different lam than th
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from math import comb
 
 import numpy as np
@@ -35,7 +34,7 @@ from claims import claim2_ols as c2
 from claims import tolerance
 from claims.ledger import Record
 from claims.registry import Claim, RunConfig
-from networks import MLP, certify, minimize, numerical_rank, squared_loss
+from networks import MLP, numerical_rank, squared_loss
 
 CLAIM_ID = "claim3"
 PHI_TYPES = ("poly", "rff", "nystrom")
@@ -206,39 +205,16 @@ def objective(inst: Instance):
     if p.variant == "3a" and p.mu > 0:
         l2[torch.as_tensor(idx[-1].ravel())] = p.mu
     S = inst.Phi if p.variant == "3a" else None
-    obj = squared_loss(inst.model, inst.X, inst.Y, skip_input=S, l2=l2 or None)
-    if S is not None and obj.kink_preactivations is not None:
-        # Engine workaround: MLP.kink_preactivations(theta, X) runs the forward pass with S = X, which fails when
-        # skip_dim != d_x. The kinks do not depend on the skip, so compute them from layers(theta, X, S).
-        obj.kink_preactivations = _kinks(inst.model, torch.as_tensor(inst.X), torch.as_tensor(S))
-    return obj
+    return squared_loss(inst.model, inst.X, inst.Y, skip_input=S, l2=l2 or None)
 
 
-def _kinks(model: MLP, X: torch.Tensor, S: torch.Tensor):
-    def kinks(theta):
-        _, zs, _ = model.layers(theta, X, S)
-        keep = [z[:, [j for j in range(z.shape[1]) if j not in model.linear_units[l]]].reshape(-1) for l, z in enumerate(zs)]
-        return torch.cat(keep)
-
-    return kinks
-
-
-@dataclass
-class Trained:
-    inst: Instance
-    obj: object
-    theta: torch.Tensor
-    cert: object
-    train: object
-    seconds: float
+Trained = c2.Trained  # one training record type for claims 2 and 3
 
 
 def train(inst: Instance, *, need_second_order: bool, time_budget: float = 5.0, max_iter: int = TRAIN_ITERS) -> Trained:
-    t0 = time.perf_counter()
-    obj = objective(inst)
-    res = minimize(obj, inst.theta0, max_iter=max_iter, time_budget=time_budget)
-    cert = certify(obj, res.theta, need_second_order=need_second_order)
-    return Trained(inst, obj, res.theta, cert, res, time.perf_counter() - t0)
+    """claim2's train-and-certify on this instance's objective (feature skip, l2 penalties)."""
+    return c2.train(inst, obj=objective(inst), need_second_order=need_second_order, time_budget=time_budget,
+                    max_iter=max_iter)
 
 
 def quadratic_slack(tr: Trained) -> tuple[float, dict]:

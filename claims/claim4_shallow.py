@@ -21,7 +21,7 @@ Assertions (C-min certificate, dense Hessian):
    1/2||P_N[J]y||^2 - tau_fp <= L <= 1/2||P_N[J]y||^2 + 1/2 (||J^T r|| / sigma_min^+(J))^2 + tau_fp.
 
 Instances: m, d_x, d_1, sigma, seed and the set of units that START at v_j = 0 are drawn; y = teacher + noise, the
-teacher being a net of the same width; training (LM + Newton; PL nets: polish inside the activation pattern) starts
+teacher being a net of the same width; training (LM + Newton; PL nets: networks.minimize_piecewise, Newton inside the activation pattern) starts
 from the teacher with the chosen v_j set to 0. Uncertified runs (kinks, saddles, not converged) are counted.
 """
 from __future__ import annotations
@@ -34,9 +34,9 @@ import torch
 
 from claims import tolerance
 from claims.ledger import Record
-from claims.projections import basis, polish_in_pattern
+from claims.projections import basis
 from claims.registry import Claim, RunConfig
-from networks import MLP, Verdict, activations, certify, minimize, squared_loss
+from networks import MLP, Verdict, activations, certify, minimize_piecewise, squared_loss
 
 CLAIM_ID = "claim4"
 ACTIVATIONS = ("leaky_relu", "abs", "tanh", "softplus")
@@ -135,17 +135,8 @@ def build(p: Params, time_budget: float = 5.0) -> Instance:
         theta0[v_index(model, j)] = 0.0
     if p.regime == "planted":
         return planted_minimum(p, model, X, theta0, rng)
-    obj = squared_loss(model, X, y)
-    if model.is_piecewise_linear:
-        theta, k, ok = polish_in_pattern(model, X, y, theta0, rounds=3, time_budget=time_budget / 2)
-        note = f"pattern polish: {k} round(s), consistent={ok}"
-        if not ok:
-            res = minimize(obj, theta0, max_iter=200, time_budget=time_budget / 2)
-            theta, note = res.theta, note + f"; trainer: {res.reason}"
-    else:
-        res = minimize(obj, theta0, max_iter=200, time_budget=time_budget)
-        theta, note = res.theta, f"trainer: {res.reason}"
-    return Instance(p, model, X, y, theta, note)
+    res = minimize_piecewise(model, X, y, theta0, rounds=3, max_iter=200, time_budget=time_budget)
+    return Instance(p, model, X, y, res.theta, res.reason)
 
 
 def planted_minimum(p: Params, model: MLP, X, theta, rng) -> Instance:

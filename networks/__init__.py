@@ -3,5 +3,6 @@ from networks.certify import Certificate, Verdict, certify, numerical_rank
 from networks.models import MLP, check_data
 from networks.objective import Objective, squared_loss, vec
 from networks.train import TrainResult, minimize
+from networks.pattern import gated_objective, minimize_piecewise
 
-__all__ = ["MLP", "Objective", "Certificate", "Verdict", "TrainResult", "certify", "minimize", "squared_loss", "vec", "check_data", "numerical_rank"]
+__all__ = ["MLP", "Objective", "Certificate", "Verdict", "TrainResult", "certify", "minimize", "minimize_piecewise", "gated_objective", "squared_loss", "vec", "check_data", "numerical_rank"]

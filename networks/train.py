@@ -32,6 +32,8 @@ class TrainResult:
     theta_norm_start: float
     theta_norm_end: float
     method: str
+    pattern_rounds: int | None = None  # networks.minimize_piecewise: rounds of the pattern polish (None: not run)
+    pattern_consistent: bool | None = None  # ... and whether the pattern settled
 
 
 def default_grad_tol(loss: float, rel: float = 1e-9) -> float:
@@ -211,8 +213,12 @@ def _newton(obj: Objective, theta: Tensor, rel_tol: float, max_iter: int, deadli
         gV = V.T @ g
         if convex_only and float(w[0]) < -1e-8 * scale and gn > 1e-3 * (1 + abs(loss)):
             return theta, it, "not locally convex"
-        if float(w[0]) < -1e-6 * scale and gn < 1e-3 * (1 + abs(loss)):
-            # near a saddle: a Newton step would aim at it, so step along the most negative eigenvector
+        if float(w[0]) < -1e-6 * scale and gn < 1e-6 * (1 + abs(loss)):
+            # at a saddle (gradient ~0): even saddle-free Newton only creeps away (its step along v is g.v / |w0|),
+            # so step along the most negative eigenvector. Not earlier: further out, the |w| + lam step below already
+            # descends along negative curvature, while this step's length is only ~1e-3; with the old gate
+            # (||g|| < 1e-3 (1 + L)) cross-entropy nets took 300 such creeping steps and stalled at ||g|| ~ 1e-3
+            # (measured on claim7's instances: 16/46 certified records vs 28/46 with this gate).
             v = V[:, 0] * (-1.0 if float(gV[0]) > 0 else 1.0)
             t = 2 * abs(float(w[0])) / max(float(w.abs().max()), 1e-300) + 1e-3
             for _ in range(40):
