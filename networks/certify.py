@@ -114,7 +114,7 @@ def numerical_rank(M: Tensor | np.ndarray) -> tuple[int, float, float]:
     """(rank, sigma_min^+, gap) with the handbook's threshold max(shape) * eps * sigma_max.
 
     gap is sigma_k / sigma_{k+1} at the cut (inf when there is no smaller singular value)."""
-    M = np.asarray(M.detach() if isinstance(M, Tensor) else M, dtype=np.float64)
+    M = np.asarray(M.detach().cpu() if isinstance(M, Tensor) else M, dtype=np.float64)
     if M.size == 0:
         return 0, math.inf, math.inf
     s = np.linalg.svd(M, compute_uv=False)
@@ -131,11 +131,11 @@ def _spectrum(obj: Objective, theta: Tensor, n_low: int):
     """Lowest eigenpairs and lambda_max. Dense below DENSE_LIMIT; Lanczos (probabilistic) above."""
     P = theta.numel()
     if P <= DENSE_LIMIT:
-        H = obj.hessian(theta)
+        H = obj.hessian(theta).cpu()  # dense eigh on the CPU in float64 (ENGINEERING.md)
         w, V = torch.linalg.eigh(H)
         return w.numpy(), V.numpy(), float(w.abs().max()), "dense eigvalsh"
     op = spla.LinearOperator(
-        (P, P), matvec=lambda v: obj.hvp(theta, torch.as_tensor(np.asarray(v).ravel())).numpy(), dtype=np.float64
+        (P, P), matvec=lambda v: obj.hvp(theta, torch.as_tensor(np.asarray(v).ravel(), device=theta.device)).cpu().numpy(), dtype=np.float64
     )
     lmax = float(abs(spla.eigsh(op, k=1, which="LM", return_eigenvectors=False, tol=1e-6)[0]))
     k = min(max(n_low, 6), P - 2)
@@ -197,7 +197,7 @@ def certify(
     """Certify theta against obj. `need_second_order=False` gives the C-crit certificate (no Hessian, no probe):
     a differentiable critical point, verdict SADDLE-or-minimum left open as 'critical point'."""
     t0 = time.perf_counter()
-    theta = torch.as_tensor(theta, dtype=torch.float64).detach()
+    theta = torch.as_tensor(theta, dtype=torch.float64).detach().to(obj.device)
     if theta.shape != (obj.n_params,):
         raise ValueError(f"theta has shape {tuple(theta.shape)}, expected ({obj.n_params},)")
     loss_t, g = obj.value_and_grad(theta)
@@ -258,7 +258,7 @@ def certify(
                     hessian_method="not needed (zero loss)", probe_tol=probe_tol, probe_min_change=0.0)
 
     # second order
-    T = obj.symmetry_tangents(theta).numpy() if obj.symmetry_tangents is not None else np.zeros((obj.n_params, 0))
+    T = obj.symmetry_tangents(theta).cpu().numpy() if obj.symmetry_tangents is not None else np.zeros((obj.n_params, 0))
     sym_dim = int(np.linalg.matrix_rank(T)) if T.shape[1] else 0
     w, V, lmax, method = _spectrum(obj, theta, n_low=sym_dim + 6)
     eps_H = hessian_rel_resolution * max(1.0, lmax) + 1e3 * obj.n_params * EPS * lmax
@@ -271,7 +271,7 @@ def certify(
     empty.update(probe_tol=probe_tol, probe_radii=tuple(probe_radii))
 
     if lmin < -eps_H:
-        v = torch.as_tensor(V[:, 0])
+        v = torch.as_tensor(V[:, 0], device=theta.device)
         drops = [obj.value(theta + s * rho * v) - loss for rho in (1e-4, 1e-3, 1e-2, 1e-1) for s in (1, -1)]
         return done(Verdict.SADDLE, f"negative curvature lambda_min={lmin:.3e} < -{eps_H:.1e}; best descent along it {min(drops):.3e}",
                     witness=tuple(V[:, 0].tolist()), probe_min_change=min(drops))
@@ -281,11 +281,11 @@ def certify(
 
     # probe: random directions, near-null eigenvectors, and their mix
     gen = torch.Generator().manual_seed(probe_seed)
-    dirs = [torch.randn(obj.n_params, generator=gen) for _ in range(probe_directions)]
+    dirs = [torch.randn(obj.n_params, generator=gen).to(theta.device) for _ in range(probe_directions)]
     low = V[:, : max(null_dim, 1) + 2]
-    dirs += [torch.as_tensor(low[:, j]) for j in range(low.shape[1])]
+    dirs += [torch.as_tensor(low[:, j], device=theta.device) for j in range(low.shape[1])]
     if null_dim:
-        dirs += [torch.as_tensor(V[:, null] @ np.random.default_rng(probe_seed + j).standard_normal(null_dim)) for j in range(4)]
+        dirs += [torch.as_tensor(V[:, null] @ np.random.default_rng(probe_seed + j).standard_normal(null_dim), device=theta.device) for j in range(4)]
     worst, confirmed, step = _probe(obj, theta, loss, dirs, probe_radii, probe_tol, descend=True)
     empty.update(probe_min_change=worst)
     if confirmed:

@@ -154,13 +154,14 @@ class MLP:
             raise ValueError(f"flatten: got {full.numel()} entries, expected {self._n_full}")
         return full[self._free]
 
-    def init(self, seed: int, scale: float = 1.0) -> Tensor:
-        """He/Glorot-style init: entries N(0, scale^2 / fan_in); skip weights start at 0."""
+    def init(self, seed: int, scale: float = 1.0, device=None) -> Tensor:
+        """He/Glorot-style init: entries N(0, scale^2 / fan_in); skip weights start at 0. Drawn on the CPU (the same
+        numbers on every device), then moved to `device`."""
         g = torch.Generator().manual_seed(int(seed))
         parts = [torch.randn(r * c, generator=g) * (scale / np.sqrt(r)) for r, c in self.weight_shapes]
         if self.skip_dim:
             parts.append(torch.zeros(self.skip_dim * self.d_out))
-        return torch.cat(parts)[self._free]
+        return torch.cat(parts)[self._free].to(device)
 
     # ------------------------------------------------------------------ forward
     def _with_bias(self, h: Tensor) -> Tensor:
@@ -175,7 +176,7 @@ class MLP:
             z = self._with_bias(h) @ W
             h = act(z)
             if self.linear_units[l]:
-                lin = torch.zeros(z.shape[1], dtype=torch.bool)
+                lin = torch.zeros(z.shape[1], dtype=torch.bool, device=z.device)
                 lin[list(self.linear_units[l])] = True
                 h = torch.where(lin, z, h)
             zs.append(z)
@@ -211,7 +212,7 @@ class MLP:
         m, k_out = X.shape[0], self.d_out
         act = activations.get(self.activation)
         # delta[i, k, :] = d yhat_{ik} / d z^(l)_i, propagated from the output layer down
-        delta = torch.eye(k_out).expand(m, k_out, k_out)
+        delta = torch.eye(k_out, dtype=X.dtype, device=X.device).expand(m, k_out, k_out)
         blocks = []
         for l in range(self.depth, -1, -1):
             h_in = self._with_bias(hs[l])
@@ -227,7 +228,7 @@ class MLP:
         blocks.reverse()
         if self.skip_dim:
             S = X if S is None else S
-            eye = torch.eye(k_out)
+            eye = torch.eye(k_out, dtype=X.dtype, device=X.device)
             blocks.append(torch.einsum("ir,kc->kirc", S, eye).reshape(k_out * m, -1))
         J = torch.cat(blocks, dim=1)
         return J if self.n_params == self._n_full else J[:, self._free]
@@ -248,7 +249,7 @@ class MLP:
         if not self.masks:
             return False
         for dW, m in zip(dWs, self.masks):
-            if m is not None and bool((dW.abs() > 0)[~torch.as_tensor(np.asarray(m, dtype=bool))].any()):
+            if m is not None and bool((dW.abs() > 0)[~torch.as_tensor(np.asarray(m, dtype=bool), device=dW.device)].any()):
                 return True
         return False
 
@@ -330,25 +331,25 @@ class QuadraticNet:
 
     is_piecewise_linear = False
 
-    def init(self, seed: int, scale: float = 1.0) -> Tensor:
+    def init(self, seed: int, scale: float = 1.0, device=None) -> Tensor:
         g = torch.Generator().manual_seed(int(seed))
-        return torch.randn(self.n_params, generator=g) * (scale / np.sqrt(self.d_in))
+        return (torch.randn(self.n_params, generator=g) * (scale / np.sqrt(self.d_in))).to(device)
 
     def matrix(self, theta: Tensor) -> Tensor:
         """M = W^T diag(v) W, the symmetric matrix the net represents."""
         W = theta.reshape(self.width, self.d_in)
-        return W.T @ (torch.as_tensor(self.signs, dtype=theta.dtype)[:, None] * W)
+        return W.T @ (torch.as_tensor(self.signs, dtype=theta.dtype, device=theta.device)[:, None] * W)
 
     def forward(self, theta: Tensor, X: Tensor, S: Tensor | None = None) -> Tensor:
         if theta.shape[-1] != self.n_params:
             raise ValueError(f"theta has {theta.shape[-1]} entries, the model has {self.n_params} parameters")
         Z = X @ theta.reshape(self.width, self.d_in).T
-        return (Z * Z) @ torch.as_tensor(self.signs, dtype=theta.dtype)[:, None]
+        return (Z * Z) @ torch.as_tensor(self.signs, dtype=theta.dtype, device=theta.device)[:, None]
 
     def output_jacobian(self, theta: Tensor, X: Tensor, S: Tensor | None = None) -> Tensor:
         """d f(x_i) / d W_lj = 2 v_l (w_l^T x_i) x_ij."""
         Z = X @ theta.reshape(self.width, self.d_in).T
-        v = torch.as_tensor(self.signs, dtype=theta.dtype)
+        v = torch.as_tensor(self.signs, dtype=theta.dtype, device=theta.device)
         return (2 * (Z * v)[:, :, None] * X[:, None, :]).reshape(X.shape[0], -1)
 
     def kink_preactivations(self, theta: Tensor, X: Tensor):
@@ -357,11 +358,11 @@ class QuadraticNet:
     def symmetry_tangents(self, theta: Tensor) -> Tensor:
         """W -> Q W with Q in the group preserving diag(v) (O(p, q)); tangents A W with A diag(v) antisymmetric."""
         W = theta.reshape(self.width, self.d_in)
-        v = torch.as_tensor(self.signs, dtype=theta.dtype)
+        v = torch.as_tensor(self.signs, dtype=theta.dtype, device=theta.device)
         tangents = []
         for a in range(self.width):
             for b in range(a + 1, self.width):
-                A = torch.zeros(self.width, self.width, dtype=theta.dtype)
+                A = torch.zeros(self.width, self.width, dtype=theta.dtype, device=theta.device)
                 # A diag(v) antisymmetric  <=>  A_ab v_b = -A_ba v_a
                 A[a, b], A[b, a] = v[a], -v[b]
                 tangents.append((A @ W).reshape(-1))

@@ -25,6 +25,7 @@ class Objective:
     kink_preactivations: Callable[[Tensor], Tensor | None] | None = None
     symmetry_tangents: Callable[[Tensor], Tensor] | None = None
     nonnegative: bool = True  # L >= 0 everywhere, so L ~ 0 is a global minimum
+    device: torch.device | str = "cpu"  # where the data live; minimize and certify move theta here
     name: str = "objective"
 
     def value(self, theta: Tensor) -> float:
@@ -66,11 +67,13 @@ def jacobian(f: Callable[[Tensor], Tensor], theta: Tensor) -> Tensor:
     return _jac(f, theta, n_out)
 
 
-def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict | None = None) -> Objective:
+def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict | None = None, device=None) -> Objective:
     """L = 1/2 ||Yhat - Y||_F^2 (+ 1/2 sum_i lam_i theta_i^2 for `l2` = {param index tensor: lam}).
 
     No 1/m factor (CLAIMS.md: claims 1-6)."""
     X, Y = check_data(X, Y)
+    device = torch.device(device) if device is not None else X.device
+    X, Y = X.to(device), Y.to(device)
     if X.shape[1] != model.d_in:
         raise ValueError(f"X has {X.shape[1]} features, the model expects d_in={model.d_in}")
     if Y.shape[1] != model.d_out:
@@ -80,7 +83,7 @@ def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict |
     if skip_input is not None:
         if not skip_dim:
             raise ValueError("skip_input given, but the model has no skip connection (skip_dim=0)")
-        S = torch.as_tensor(skip_input, dtype=torch.float64)
+        S = torch.as_tensor(skip_input, dtype=torch.float64).to(device)
         if S.ndim != 2 or S.shape[0] != X.shape[0]:
             raise ValueError(f"skip_input must have one row per sample ({X.shape[0]} rows), got shape {tuple(S.shape)}")
         if S.shape[1] != skip_dim:
@@ -98,8 +101,8 @@ def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict |
                 raise ValueError(f"l2 index out of range [0, {model.n_params})")
             if not (float(lam) >= 0):
                 raise ValueError(f"l2 weight must be >= 0, got {lam}")
-        reg_idx = torch.cat(idx)
-        reg_sqrt = torch.cat([torch.full((i.numel(),), float(lam) ** 0.5) for i, lam in zip(idx, l2.values())])
+        reg_idx = torch.cat(idx).to(device)
+        reg_sqrt = torch.cat([torch.full((i.numel(),), float(lam) ** 0.5) for i, lam in zip(idx, l2.values())]).to(device)
 
     def outputs(theta):
         return vec(model.forward(theta, X, S))
@@ -114,7 +117,7 @@ def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict |
         J = model.output_jacobian(theta, X, S)
         if reg_idx is not None:
             J = torch.cat([J, torch.diag(reg_sqrt).new_zeros(reg_sqrt.numel(), J.shape[1]).index_put(
-                (torch.arange(reg_sqrt.numel()), reg_idx), reg_sqrt)])
+                (torch.arange(reg_sqrt.numel(), device=device), reg_idx), reg_sqrt)])
         return J
 
     def fun(theta):
@@ -130,5 +133,6 @@ def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict |
         outputs=outputs,
         kink_preactivations=kinks,
         symmetry_tangents=None if l2 else model.symmetry_tangents,
+        device=device,
         name=f"squared loss, {model!r}",
     )

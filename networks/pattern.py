@@ -104,7 +104,7 @@ def _polish(model: MLP, X, Y, theta, *, rounds: int, rel_grad_tol: float, max_it
 
 def minimize_piecewise(model: MLP, X, Y, theta0, *, skip_input=None, rounds: int = 3, rel_grad_tol: float = 1e-9,
                        polish_rel_grad_tol: float = 1e-11, max_iter: int = 200,
-                       time_budget: float | None = None) -> TrainResult:
+                       time_budget: float | None = None, device=None) -> TrainResult:
     """Minimize the squared loss 1/2||Yhat - Y||^2 of `model` from theta0; PL nets via the pattern polish.
 
     Piecewise-linear nets: the pattern polish (up to `rounds` rounds, each with half of `time_budget`); when the
@@ -112,9 +112,14 @@ def minimize_piecewise(model: MLP, X, Y, theta0, *, skip_input=None, rounds: int
     networks.minimize with the whole budget. The result describes the REAL net's loss and gradient at the end point
     (`converged` is ||grad|| <= rel_grad_tol (1 + L)); `reason` says which path ran, e.g. 'pattern polish: 2
     round(s), consistent=True' or '...consistent=False; trainer: <reason>'. `pattern_rounds`/`pattern_consistent`
-    hold the polish's outcome (None for smooth nets). The activation margin is NOT checked here: certify does."""
-    obj = squared_loss(model, X, Y, skip_input=skip_input)
-    theta0 = torch.as_tensor(theta0, dtype=torch.float64)
+    hold the polish's outcome (None for smooth nets). The activation margin is NOT checked here: certify does.
+    `device` (e.g. 'cuda') moves the data; the default keeps them where they are (the CPU for numpy input)."""
+    obj = squared_loss(model, X, Y, skip_input=skip_input, device=device)
+    # the polish works on the objective's device too
+    X, Y = (torch.as_tensor(A, dtype=torch.float64).to(obj.device) for A in (X, Y))
+    if skip_input is not None:
+        skip_input = torch.as_tensor(skip_input, dtype=torch.float64).to(obj.device)
+    theta0 = torch.as_tensor(theta0, dtype=torch.float64).to(obj.device)
     if not model.is_piecewise_linear:
         res = minimize(obj, theta0, rel_grad_tol=rel_grad_tol, max_iter=max_iter, time_budget=time_budget)
         res.reason = f"trainer: {res.reason}"

@@ -80,7 +80,7 @@ def minimize(
         raise ValueError(f"unknown method {method!r}; use 'auto', 'lm' or 'newton'")
     if method == "lm" and obj.residual is None:
         raise ValueError("method='lm' needs an objective with a residual (a squared loss)")
-    theta = torch.as_tensor(theta0, dtype=torch.float64).clone()
+    theta = torch.as_tensor(theta0, dtype=torch.float64).to(obj.device).clone()
     if theta.shape != (obj.n_params,):
         raise ValueError(f"theta0 has shape {tuple(theta.shape)}, expected ({obj.n_params},)")
     if not _finite(theta):
@@ -164,7 +164,7 @@ def _levenberg_marquardt(obj: Objective, theta: Tensor, rel_tol: float, max_iter
         if mu is None:
             mu = 1e-3 * float(small.diagonal().max().clamp_min(1e-12))
         while True:
-            A = small + mu * torch.eye(small.shape[0])
+            A = small + mu * torch.eye(small.shape[0], dtype=small.dtype, device=small.device)
             try:
                 L = torch.linalg.cholesky(A)
                 step = -J.T @ torch.cholesky_solve(r[:, None], L)[:, 0] if n_res < P else -torch.cholesky_solve(g[:, None], L)[:, 0]
@@ -208,7 +208,8 @@ def _newton(obj: Objective, theta: Tensor, rel_tol: float, max_iter: int, deadli
         if time.perf_counter() > deadline:
             return theta, it, "time"
         H = obj.hessian(theta)
-        w, V = torch.linalg.eigh(H)
+        # dense eigh on the CPU in float64, also for CUDA objectives (ENGINEERING.md: GPU eigh failed on low-rank input)
+        w, V = (t.to(H.device) for t in torch.linalg.eigh(H.cpu()))
         scale = float(w.abs().max().clamp_min(1e-300))
         gV = V.T @ g
         if convex_only and float(w[0]) < -1e-8 * scale and gn > 1e-3 * (1 + abs(loss)):
