@@ -193,9 +193,11 @@ def certify(
     probe_directions: int = 8,
     probe_seed: int = 0,
     need_second_order: bool = True,
+    accept_kink_zero_loss: bool = False,
 ) -> Certificate:
     """Certify theta against obj. `need_second_order=False` gives the C-crit certificate (no Hessian, no probe):
-    a differentiable critical point, verdict SADDLE-or-minimum left open as 'critical point'."""
+    a differentiable critical point, verdict CRITICAL. `accept_kink_zero_loss=True` certifies a zero loss on a kink
+    as a (global, non-differentiable) minimum instead of NON_DIFFERENTIABLE; `Certificate.differentiable` tells."""
     t0 = time.perf_counter()
     theta = torch.as_tensor(theta, dtype=torch.float64).detach().to(obj.device)
     if theta.shape != (obj.n_params,):
@@ -236,8 +238,9 @@ def certify(
 
     zero_tol = 1e-11 * (1 + abs(loss))
     on_kink = margin is not None and margin <= margin_tol
-    if on_kink and need_second_order and obj.nonnegative and loss <= zero_tol and gn <= tol:
-        # a nonnegative loss at ~0 is a global minimum, kink or not; `differentiable` stays False for the claims
+    if on_kink and accept_kink_zero_loss and need_second_order and obj.nonnegative and loss <= zero_tol and gn <= tol:
+        # a nonnegative loss at ~0 is a global minimum, kink or not (opt-in: the claims are about DIFFERENTIABLE
+        # minima, so by default a kink is NON_DIFFERENTIABLE; the bench counts such global minima)
         return done(Verdict.CERTIFIED_MINIMUM, f"zero loss of a nonnegative objective (on a kink: margin {margin:.2e})",
                     strength="zero-loss", hessian_method="not needed (zero loss)", probe_tol=zero_tol, probe_min_change=0.0)
     if on_kink:

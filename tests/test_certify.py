@@ -411,3 +411,24 @@ def test_numerical_rank_planted_singular_values():
     assert numerical_rank(torch.as_tensor(M))[0] == 3
     assert numerical_rank(np.zeros((3, 2))) == (0, math.inf, math.inf)
     assert numerical_rank(np.eye(4))[:2] == (4, 1.0) and numerical_rank(np.eye(4))[2] == math.inf
+
+
+def test_zero_loss_on_a_kink_is_a_global_minimum_only_on_request():
+    """A nonnegative loss at ~0 is a global minimum even on a kink; but the claims are about DIFFERENTIABLE minima,
+    so by default the certifier says NON_DIFFERENTIABLE, and only accept_kink_zero_loss=True (the bench) certifies."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((5, 2))
+    X[0] = [1.0, 0.0]
+    model = MLP(2, (3,), 1, activation="relu", bias=True)
+    Ws, _ = model.unflatten(model.init(7))
+    Ws = [W.clone() for W in Ws]
+    Ws[0][0, 0] = 0.0
+    Ws[0][2, 0] = 0.0  # z^(1)_{0,0} = 0: on a kink
+    theta = model.flatten(Ws)
+    Y = model.forward(theta, torch.as_tensor(X)).detach().numpy()  # targets the net fits exactly: zero loss
+    obj = squared_loss(model, X, Y)
+    default = certify(obj, theta)
+    assert default.verdict is Verdict.NON_DIFFERENTIABLE and not default.differentiable, default.summary()
+    opted = certify(obj, theta, accept_kink_zero_loss=True)
+    assert opted.certified and opted.strength == "zero-loss" and not opted.differentiable, opted.summary()
+    assert "kink" in opted.reason
