@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from claims import tolerance
+from claims.datasets import design_matrix
 from claims.ledger import Record
 from claims.registry import Claim, RunConfig
 from networks import MLP, Verdict, certify, minimize, numerical_rank, squared_loss
@@ -75,6 +76,8 @@ class Params:
     seed: int = 0
     n_paths: int = 1
     v0: float | None = None  # output weight the path unit starts with (shallow0: 0.0 = zero gain at the start)
+    log10_cond: float = 0.0  # log10 cond(X) over its non-zero singular values (0 with rank None: plain Gaussian X)
+    rank: int | None = None  # rank of X (None: full); rank < d_x makes X rank deficient, OLS then uses lstsq's rcond
 
     def __post_init__(self):
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
@@ -110,10 +113,18 @@ class Instance:
     label: str = ""
 
 
-def make_data(m: int, d_x: int, d_y: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian inputs; targets = affine part + a nonlinear part (so nets can beat OLS) + noise."""
+LOG10_CONDS = (0.0, 1.0, 2.0, 3.0)  # drawn conditioning of X: cond(X) = 1 .. 1e3 over its non-zero singular values
+
+
+def make_data(m: int, d_x: int, d_y: int, seed: int, log10_cond: float | None = None, rank: int | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs: Gaussian, or with a drawn condition number / rank deficiency (datasets.design_matrix);
+    targets = affine part + a nonlinear part (so nets can beat OLS) + noise."""
     rng = np.random.default_rng([seed, 2])
-    X = rng.standard_normal((m, d_x))
+    if log10_cond is None and rank is None:
+        X = rng.standard_normal((m, d_x))
+    else:
+        X = design_matrix(m, d_x, rng, log10_cond=log10_cond or 0.0, rank=rank)
     Xt = np.hstack([X, np.ones((m, 1))])
     U = rng.standard_normal((d_x, 2))
     Y = Xt @ rng.standard_normal((d_x + 1, d_y)) + np.tanh(1.5 * X @ U) @ rng.standard_normal((2, d_y))
@@ -144,7 +155,8 @@ def param_index(model: MLP) -> tuple[list[np.ndarray], np.ndarray | None]:
 def build_instance(p: Params, X: np.ndarray | None = None, Y: np.ndarray | None = None, label: str = "") -> Instance:
     """Arrays from p.seed (or the given X, Y, e.g. features Phi(X) for claim3b), the model and its start point."""
     if X is None or Y is None:
-        X, Y = make_data(p.m, p.d_x, p.d_y, p.seed)
+        shaped = p.log10_cond or p.rank is not None
+        X, Y = make_data(p.m, p.d_x, p.d_y, p.seed, p.log10_cond, p.rank) if shaped else make_data(p.m, p.d_x, p.d_y, p.seed)
     X, Y = np.asarray(X, np.float64), np.asarray(Y, np.float64)
     if X.shape != (p.m, p.d_x) or Y.shape != (p.m, p.d_y):
         raise ValueError(f"data shapes {X.shape}, {Y.shape} disagree with params m={p.m}, d_x={p.d_x}, d_y={p.d_y}")
@@ -196,7 +208,9 @@ def draw_params(rng: np.random.Generator, structure: str | None = None) -> Param
     else:
         act = str(rng.choice(PL_ACTIVATIONS + SMOOTH_ACTIVATIONS))
     v0 = 0.0 if s == "shallow0" else None
-    return Params(s, m, d_x, d_y, widths, act, int(rng.integers(0, 2**31)), n_paths, v0)
+    log10_cond = float(rng.choice(LOG10_CONDS))
+    rank = int(rng.integers(1, d_x)) if d_x > 1 and rng.random() < 0.25 else None
+    return Params(s, m, d_x, d_y, widths, act, int(rng.integers(0, 2**31)), n_paths, v0, log10_cond, rank)
 
 
 # ======================================================================== baseline

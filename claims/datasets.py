@@ -93,6 +93,25 @@ def synthetic(m: int = 40, d_x: int = 4, d_y: int = 1, *, seed: int = 0, teacher
                    dict(m=m, d_x=d_x, d_y=d_y, seed=seed, teacher_width=teacher_width, noise=noise))
 
 
+def design_matrix(m: int, d: int, rng: np.random.Generator, *, log10_cond: float = 0.0, rank: int | None = None) -> np.ndarray:
+    """X = sqrt(m) U diag(s) V^T with orthonormal U, V: s log-spaced from 1 down to 10^-log10_cond over the first
+    `rank` directions and exactly 0 beyond. Conditioning and rank deficiency are built, not filtered for
+    (ENGINEERING.md: constructive generators, no assume loops); sqrt(m) keeps entries O(1) like a Gaussian X."""
+    k = min(m, d)
+    r = k if rank is None else int(rank)
+    if m < 1 or d < 1:
+        raise ValueError(f"design_matrix needs m, d >= 1, got m={m}, d={d}")
+    if not 1 <= r <= k:
+        raise ValueError(f"design_matrix: rank must be in [1, min(m, d)] = [1, {k}], got {rank}")
+    if not log10_cond >= 0:
+        raise ValueError(f"design_matrix: log10_cond must be >= 0, got {log10_cond}")
+    U = np.linalg.qr(rng.standard_normal((m, k)))[0]
+    V = np.linalg.qr(rng.standard_normal((d, k)))[0]
+    s = np.zeros(k)
+    s[:r] = np.logspace(0.0, -float(log10_cond), r)
+    return np.sqrt(m) * (U * s) @ V.T
+
+
 def digits(m: int = 100, d_x: int = 8, *, seed: int = 0) -> Dataset:
     """scikit-learn's bundled handwritten digits (1797 8x8 images): class-balanced subsample, PCA to d_x <= 16."""
     from sklearn.datasets import load_digits

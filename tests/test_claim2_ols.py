@@ -6,6 +6,8 @@ pass. Negative controls and sabotage assert that the violation IS detected.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings, target
@@ -42,19 +44,24 @@ def structured_params(draw):
     return c2.Params(
         s,
         m=draw(st.integers(8, 24)),
-        d_x=draw(st.integers(1, 4)),
+        d_x=(d_x := draw(st.integers(1, 4))),
         d_y=d_y,
         widths=widths,
         activation=act,
         seed=draw(st.integers(0, 2**31 - 1)),
         n_paths=n_paths,
         v0=0.0 if s == "shallow0" else None,
+        log10_cond=draw(st.sampled_from(c2.LOG10_CONDS)),
+        rank=draw(st.none() | st.integers(1, max(1, d_x - 1))) if d_x > 1 else None,  # rank-deficient X
     )
 
 
 # The handbook's measured shallow case (one always-active unit; L well below L_OLS) and a zero-gain start.
 SHALLOW_ACTIVE = c2.Params("shallow0", m=24, d_x=3, d_y=1, widths=(4,), activation="tanh", seed=1, v0=0.0)
 S1_RELU = c2.Params("S1", m=10, d_x=2, d_y=1, widths=(5, 4), activation="relu", seed=3)
+# The tight linear-regime case on a rank-deficient, ill-conditioned X (rank 2 of 4, cond 1e3): equality must survive
+# lstsq's rcond and the rank-deficient OLS baseline.
+TIGHT_RANK_DEFICIENT = replace(c2.TIGHT, d_x=4, log10_cond=3.0, rank=2)
 
 
 @FIXTURE_OK
@@ -62,6 +69,7 @@ S1_RELU = c2.Params("S1", m=10, d_x=2, d_y=1, widths=(5, 4), activation="relu", 
 @example(p=c2.TIGHT)  # linear regime: equality L = L_OLS, the tight end of the tolerance
 @example(p=SHALLOW_ACTIVE)
 @example(p=S1_RELU)
+@example(p=TIGHT_RANK_DEFICIENT)
 def test_claim2_structured_nets_no_worse_than_ols(p, claim_ledger):
     rec = claim_ledger.add(c2.check(c2.build_instance(p), time_budget=BUDGET, max_iter=ITERS))
     if rec.certified:

@@ -12,6 +12,8 @@ import tarfile
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from claims import datasets
 from claims.datasets import DatasetUnavailable, RemoteFile
@@ -201,3 +203,27 @@ def test_real_checksums_refuse_fixture_files(tmp_path):
     write_mnist(tmp_path)
     with pytest.raises(DatasetUnavailable, match="corrupt"):
         datasets.mnist(m=20, d_x=5, root=tmp_path)
+
+
+@given(m=st.integers(1, 30), d=st.integers(1, 8), log10_cond=st.sampled_from([0.0, 1.0, 3.0, 6.0]),
+       deficit=st.integers(0, 3), seed=st.integers(0, 2**31 - 1))
+def test_design_matrix_has_the_drawn_conditioning_and_rank(m, d, log10_cond, deficit, seed):
+    from claims.datasets import design_matrix
+
+    k = min(m, d)
+    rank = max(1, k - deficit)
+    X = design_matrix(m, d, np.random.default_rng(seed), log10_cond=log10_cond, rank=rank)
+    s = np.linalg.svd(X, compute_uv=False)
+    expect = np.sqrt(m) * np.logspace(0.0, -log10_cond, rank)
+    np.testing.assert_allclose(s[:rank], expect, rtol=1e-10)
+    assert np.all(s[rank:] <= 1e-12 * s[0])  # exactly rank deficient, up to rounding
+
+
+def test_design_matrix_rejects_bad_arguments():
+    from claims.datasets import design_matrix
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="rank"):
+        design_matrix(5, 3, rng, rank=4)
+    with pytest.raises(ValueError, match="log10_cond"):
+        design_matrix(5, 3, rng, log10_cond=-1.0)
