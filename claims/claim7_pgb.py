@@ -44,6 +44,7 @@ import numpy as np
 import torch
 
 from claims import tolerance
+from claims.projections import basis
 from claims.ledger import Record
 from claims.registry import Claim, RunConfig
 from networks import MLP, Objective, Verdict, activations, certify, minimize, numerical_rank, vec
@@ -215,10 +216,9 @@ class GBOptimum:
 
 
 def col_basis(M: np.ndarray) -> tuple[np.ndarray, int, float, float]:
-    """(Q, rank, sigma_min^+, gap) with networks.numerical_rank's threshold."""
-    rank, smin, gap = numerical_rank(M)
-    U = np.linalg.svd(M, full_matrices=False)[0]
-    return U[:, :rank], rank, smin, gap
+    """(Q, rank, sigma_min^+, gap) at the handbook's numerical rank (claims.projections.basis)."""
+    b = basis(M)
+    return b.Q, b.rank, b.sigma_min_plus, b.gap
 
 
 def gb_optimum(J: np.ndarray, Y: np.ndarray, loss: str, z0: np.ndarray) -> GBOptimum:
@@ -469,6 +469,57 @@ def _uncertified(check: str, inst: Instance, reason: str, kind: str = "positive"
                   extra={"instance": inst.label, "verdict": inst.cert.verdict.value, "escape": inst.escape, **extra})
 
 
+@dataclass(frozen=True)
+class _Comparison:
+    """L against the gradient-basis optimum of col(J), with Lemma C's slack (shared by 7a and 7b)."""
+
+    opt: GBOptimum
+    rank: int
+    smin: float
+    gap: float
+    a2: float
+    a2_ok: bool
+    slack: float
+    dist: float
+    diff: float  # L - phi*
+    tol_low: float
+    tol_up: float
+
+    @property
+    def gap_and_tol(self) -> tuple[float, float]:
+        return (self.diff, self.tol_up) if self.diff >= 0 else (-self.diff, self.tol_low)
+
+
+def _compare(inst: Instance, J: np.ndarray, z0: np.ndarray, grad_bound: float, L: float, *, what: str,
+             policy: float, cap_slack: bool, enforce: bool) -> _Comparison | str:
+    """Baseline phi* = min psi over col(J) and Lemma C: L - phi* <= ||P_V grad psi(z0)|| ||z0 - z*|| with
+    ||P_V grad psi(z0)|| <= grad_bound / sigma_min^+(J) (grad L = J^T grad psi(z0): chain rule). Returns the
+    comparison, or the reason the instance is uncertified (gapless spectrum, A2 fails, baseline refused, or a slack
+    above `policy`: the bound holds there but would be vacuous, so it is counted unresolved, never passed)."""
+    Q, rank, smin, gap = col_basis(J)
+    a2 = a2_residual(Q, z0)
+    a2_ok = a2 <= A2_REL_TOL * (1 + np.linalg.norm(z0))
+    if enforce and gap < GAP_MIN:
+        return f"gapless {what} spectrum at the rank cut (gap {gap:.3g} < {GAP_MIN:g})"
+    if enforce and not a2_ok:
+        return f"A2 fails: ||P_N[J] f_X|| = {a2:.2e}"
+    from baselines.certificate import BaselineError
+
+    try:
+        opt = gb_optimum(J, inst.Y, inst.loss, z0)
+    except BaselineError as e:
+        return f"baseline not certified: {e}"
+    dist = float(np.linalg.norm(z0 - opt.z_star))
+    slack = tolerance.lemma_c_slack(grad_bound / smin, dist) if rank else 0.0
+    if enforce and slack > policy:
+        return (f"unresolved: {what} Lemma-C slack {slack:.2e} > policy {policy:.2e} (sigma_min^+ {smin:.2e}, "
+                f"gradient {grad_bound:.2e})")
+    tol_low = opt.slack_solver + tolerance.tau_fp(opt.value)
+    # 7b: the claimed identity may deviate by the Lemma-C slack, which the handbook caps at the policy tolerance
+    tol_up = (min(slack, policy) if cap_slack else slack) + tol_low
+    return _Comparison(opt, rank, smin, gap, a2, bool(a2_ok), slack, dist, L - opt.value, tol_low, tol_up)
+
+
 # ===================================================================== claim7a
 def check_gb(inst: Instance, *, enforce_hypotheses: bool = True, kind: str = "positive") -> Record:
     """claim7a at a differentiable critical point (C-crit): L = phi*_GB within the Lemma-C tolerance."""
@@ -476,44 +527,21 @@ def check_gb(inst: Instance, *, enforce_hypotheses: bool = True, kind: str = "po
     cert = inst.cert
     if enforce_hypotheses and not inst.differentiable_critical:
         return _uncertified(check, inst, f"not a differentiable critical point: {inst.escape or cert.reason}", kind)
-    theta = inst.theta
     L = float(cert.loss)
-    z0 = outputs(inst, theta)
-    J = output_jacobian(inst, theta)
-    Q, rank, smin, gap = col_basis(J)
-    a2 = a2_residual(Q, z0)
-    a2_ok = a2 <= A2_REL_TOL * (1 + np.linalg.norm(z0))
-    if enforce_hypotheses and gap < GAP_MIN:
-        return _uncertified(check, inst, f"gapless Jacobian spectrum at the rank cut (gap {gap:.3g} < {GAP_MIN:g})", kind)
-    if enforce_hypotheses and not a2_ok:
-        return _uncertified(check, inst, f"A2 fails: ||P_N[J] f_X|| = {a2:.2e}", kind)
-    from baselines.certificate import BaselineError
-
-    try:
-        opt = gb_optimum(J, inst.Y, inst.loss, z0)
-    except BaselineError as e:
-        return _uncertified(check, inst, f"baseline not certified: {e}", kind)
-    # Lemma C: L - phi* <= ||P_V grad psi(z0)|| ||z0 - z*||, and ||P_V grad psi(z0)|| <= ||J^T grad psi(z0)|| /
-    # sigma_min^+(J) = ||grad L|| / sigma_min^+(J) (grad L = J^T grad psi(z0): chain rule).
-    dist = float(np.linalg.norm(z0 - opt.z_star))
-    lemma_c = tolerance.lemma_c_slack(cert.grad_norm / smin, dist) if rank else 0.0
-    if enforce_hypotheses and lemma_c > RESOLUTION_POLICY * (1 + abs(L)):
-        # the bound holds, but it would be vacuous: a nearly rank-deficient J (tiny sigma_min^+) turns a certified
-        # gradient into a large slack. Counted as unresolved, never passed (same policy as slack_PGB in 7b).
-        return _uncertified(check, inst, f"unresolved: Lemma-C slack {lemma_c:.2e} > policy "
-                            f"{RESOLUTION_POLICY * (1 + abs(L)):.2e} (sigma_min^+ {smin:.2e})", kind)
-    tol_low = opt.slack_solver + tolerance.tau_fp(opt.value)
-    tol_up = lemma_c + tol_low
-    diff = L - opt.value
-    gapv, tol = (diff, tol_up) if diff >= 0 else (-diff, tol_low)
+    c = _compare(inst, output_jacobian(inst, inst.theta), outputs(inst, inst.theta), float(cert.grad_norm), L,
+                 what="Jacobian", policy=RESOLUTION_POLICY * (1 + abs(L)), cap_slack=False, enforce=enforce_hypotheses)
+    if isinstance(c, str):
+        return _uncertified(check, inst, c, kind)
+    gapv, tol = c.gap_and_tol
     passed = bool(gapv <= tol)
+    opt = c.opt
     return Record(
         CLAIM_ID, check, kind=kind, certified=True, passed=passed, gap=gapv, tol=tol,
-        reason="" if passed else f"L - phi*_GB = {diff:.3e} outside [-{tol_low:.2e}, {tol_up:.2e}]",
-        extra={"instance": inst.label, "verdict": cert.verdict.value, "L": L, "phi_gb": opt.value, "lemma_c": lemma_c,
-               "grad_norm": cert.grad_norm, "sigma_min_plus": smin, "rank": rank, "rank_gap": gap, "a2_residual": a2,
-               "a2_ok": bool(a2_ok), "baseline": opt.method, "baseline_grad": opt.grad_check, "dist": dist,
-               "slack_solver": opt.slack_solver, **opt.extra},
+        reason="" if passed else f"L - phi*_GB = {c.diff:.3e} outside [-{c.tol_low:.2e}, {c.tol_up:.2e}]",
+        extra={"instance": inst.label, "verdict": cert.verdict.value, "L": L, "phi_gb": opt.value, "lemma_c": c.slack,
+               "grad_norm": cert.grad_norm, "sigma_min_plus": c.smin, "rank": c.rank, "rank_gap": c.gap,
+               "a2_residual": c.a2, "a2_ok": c.a2_ok, "baseline": opt.method, "baseline_grad": opt.grad_check,
+               "dist": c.dist, "slack_solver": opt.slack_solver, **opt.extra},
     )
 
 
@@ -600,45 +628,27 @@ def check_pgb(inst: Instance, *, enforce_hypotheses: bool = True, kind: str = "p
         grads2 += float(inst.obj.grad(mv.theta).norm()) ** 2
         kinds[mv.kind] = kinds.get(mv.kind, 0) + 1
     moves_ok = max_df <= DELTA_F_TOL * fscale
-    J_pgb = np.hstack(blocks)
-    Q, rank, smin, gap = col_basis(J_pgb)
-    if enforce_hypotheses and gap < GAP_MIN:
-        return _uncertified(check, inst, f"gapless J_PGB spectrum at the rank cut (gap {gap:.3g} < {GAP_MIN:g})", kind)
-    a2 = a2_residual(Q, z0)
-    if enforce_hypotheses and a2 > A2_REL_TOL * (1 + np.linalg.norm(z0)):
-        return _uncertified(check, inst, f"A2 fails: ||P_N[J] f_X|| = {a2:.2e}", kind)
-    from baselines.certificate import BaselineError
-
-    try:
-        opt = gb_optimum(J_pgb, inst.Y, inst.loss, z0)
-    except BaselineError as e:
-        return _uncertified(check, inst, f"baseline not certified: {e}", kind)
-    dist = float(np.linalg.norm(z0 - opt.z_star))
-    slack_pgb = tolerance.lemma_c_slack(math.sqrt(grads2) / smin, dist) if rank else 0.0
     policy = SLACK_PGB_POLICY * (1 + abs(L))
-    if enforce_hypotheses and slack_pgb > policy:
-        # Lemma C still bounds L - phi*_PGB by slack_PGB, but a slack above the policy tolerance means the identity
-        # is not resolved at this point (a near-flat, unconverged direction: small sigma_min^+ times a certified
-        # but finite gradient). Counted as unresolved, never passed.
-        return _uncertified(check, inst, f"unresolved: slack_PGB {slack_pgb:.2e} > policy {policy:.2e} "
-                            f"(sigma_min^+ {smin:.2e}, gradient {math.sqrt(grads2):.2e})", kind)
-    tol_low = opt.slack_solver + tolerance.tau_fp(opt.value)
-    diff = L - opt.value
-    # the claimed identity may deviate by the Lemma-C slack, which the handbook caps at the policy tolerance
-    tol_up = min(slack_pgb, policy) + tol_low
-    gapv, tol = (diff, tol_up) if diff >= 0 else (-diff, tol_low)
+    # gradients measured at theta and at every perturbed point bound J_PGB^T grad psi(z0) (all share the outputs z0)
+    c = _compare(inst, np.hstack(blocks), z0, math.sqrt(grads2), L, what="J_PGB", policy=policy, cap_slack=True,
+                 enforce=enforce_hypotheses)
+    if isinstance(c, str):
+        return _uncertified(check, inst, c, kind)
+    gapv, tol = c.gap_and_tol
     reasons = []
     if not moves_ok:
         reasons.append(f"a move changed the outputs by {max_df:.2e} > {DELTA_F_TOL:g} * {fscale:.3g}")
     if gapv > tol:
-        reasons.append(f"L - phi*_PGB = {diff:.3e} outside [-{tol_low:.2e}, {tol_up:.2e}]")
+        reasons.append(f"L - phi*_PGB = {c.diff:.3e} outside [-{c.tol_low:.2e}, {c.tol_up:.2e}]")
     passed = not reasons
+    opt = c.opt
     return Record(
         CLAIM_ID, check, kind=kind, certified=True, passed=passed, gap=gapv, tol=tol, reason="; ".join(reasons),
         extra={"instance": inst.label, "verdict": cert.verdict.value, "strength": cert.strength, "L": L,
-               "phi_pgb": opt.value, "slack_pgb": slack_pgb, "policy": policy, "moves": kinds, "dropped_moves": dropped,
-               "max_delta_f": max_df, "rank_pgb": rank, "rank_J": numerical_rank(blocks[0])[0], "sigma_min_plus": smin,
-               "rank_gap": gap, "a2_residual": a2, "baseline": opt.method, "dist": dist, "eps": eps, **opt.extra},
+               "phi_pgb": opt.value, "slack_pgb": c.slack, "policy": policy, "moves": kinds, "dropped_moves": dropped,
+               "max_delta_f": max_df, "rank_pgb": c.rank, "rank_J": numerical_rank(blocks[0])[0],
+               "sigma_min_plus": c.smin, "rank_gap": c.gap, "a2_residual": c.a2, "baseline": opt.method,
+               "dist": c.dist, "eps": eps, **opt.extra},
     )
 
 

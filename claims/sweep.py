@@ -76,15 +76,11 @@ def _init_seed(seed: int, attempt: int) -> int:
 
 def projection_value(J: np.ndarray, y: np.ndarray) -> tuple[float, int, float, float]:
     """(1/2 ||P_N[J] y||^2, rank, sigma_min^+, rank gap) with the handbook's numerical rank."""
-    U, s, _ = np.linalg.svd(J, full_matrices=False)
-    if s.size == 0 or s[0] == 0:
-        return 0.5 * float(y @ y), 0, math.inf, math.inf
-    thr = max(J.shape) * np.finfo(np.float64).eps * s[0]
-    r = int((s > thr).sum())
-    Ur = U[:, :r]
-    resid = y - Ur @ (Ur.T @ y)
-    gap = float(s[r - 1] / s[r]) if r < len(s) and s[r] > 0 else math.inf
-    return 0.5 * float(resid @ resid), r, float(s[r - 1]), gap
+    from claims.projections import basis
+
+    b = basis(J)
+    resid = b.project_out(np.asarray(y, dtype=np.float64))
+    return 0.5 * float(resid @ resid), b.rank, b.sigma_min_plus, b.gap
 
 
 def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: int, width: int, seed: int,
