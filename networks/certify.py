@@ -225,8 +225,9 @@ def certify(
 
     # output Jacobian: rank and Lemma P's slack
     if obj.outputs is not None:
-        J = obj.jacobian(theta)[: obj.outputs(theta).numel()] if obj.residual is not None else None
-        if J is None:
+        if obj.residual is not None:  # the residual's Jacobian starts with the outputs' rows (regularizers follow)
+            J = obj.jacobian(theta)[: obj.outputs(theta).numel()]
+        else:
             from networks.objective import jacobian
 
             J = jacobian(obj.outputs, theta)
@@ -236,29 +237,32 @@ def certify(
     def done(verdict, reason, **kw):
         return Certificate(verdict, reason, seconds=time.perf_counter() - t0, **{**empty, **base, **kw})
 
-    zero_tol = 1e-11 * (1 + abs(loss))
+    loss_tol = 1e-11 * (1 + abs(loss))  # resolution of loss comparisons: zero loss, the radial check, the probe
+    zero_loss = obj.nonnegative and loss <= loss_tol
+
+    def global_minimum(reason="zero loss of a nonnegative objective", hessian_method="not needed (zero loss)"):
+        # a nonnegative loss at ~0 is a global minimum: nothing nearby is lower
+        return done(Verdict.CERTIFIED_MINIMUM, reason, strength="zero-loss", hessian_method=hessian_method,
+                    probe_tol=loss_tol, probe_min_change=0.0)
+
     on_kink = margin is not None and margin <= margin_tol
-    if on_kink and accept_kink_zero_loss and need_second_order and obj.nonnegative and loss <= zero_tol and gn <= tol:
-        # a nonnegative loss at ~0 is a global minimum, kink or not (opt-in: the claims are about DIFFERENTIABLE
-        # minima, so by default a kink is NON_DIFFERENTIABLE; the bench counts such global minima)
-        return done(Verdict.CERTIFIED_MINIMUM, f"zero loss of a nonnegative objective (on a kink: margin {margin:.2e})",
-                    strength="zero-loss", hessian_method="not needed (zero loss)", probe_tol=zero_tol, probe_min_change=0.0)
+    if on_kink and accept_kink_zero_loss and need_second_order and zero_loss and gn <= tol:
+        # opt-in: the claims are about DIFFERENTIABLE minima, so by default a kink is NON_DIFFERENTIABLE; the bench
+        # counts such global minima
+        return global_minimum(f"zero loss of a nonnegative objective (on a kink: margin {margin:.2e})")
     if on_kink:
         return done(Verdict.NON_DIFFERENTIABLE, f"on a kink: margin {margin:.2e} <= {margin_tol:.2e}")
     if gn > tol:
         return done(Verdict.NOT_CONVERGED, f"gradient {gn:.3e} > tolerance {tol:.3e}")
-    s_escape = radial_escape(obj, theta, loss, 1e-11 * (1 + abs(loss)))
+    s_escape = radial_escape(obj, theta, loss, loss_tol)
     if s_escape is not None:
         return done(Verdict.NOT_CONVERGED, f"minimum at infinity: the loss falls along the ray theta -> (1+s) theta (s={s_escape:g}) although the gradient is small")
     if not need_second_order:
         # C-crit: a differentiable critical point; minimality is not examined, so it is not called a minimum
         return done(Verdict.CRITICAL, "C-crit only: second order not examined")
 
-    probe_tol = 1e-11 * (1 + abs(loss))
-    if obj.nonnegative and loss <= probe_tol and obj.n_params > ZERO_LOSS_SPECTRUM_LIMIT:
-        # a nonnegative loss at ~0 is a global minimum: the spectrum adds nothing and costs O(P) Hessian-vector products
-        return done(Verdict.CERTIFIED_MINIMUM, "zero loss of a nonnegative objective", strength="zero-loss",
-                    hessian_method="not needed (zero loss)", probe_tol=probe_tol, probe_min_change=0.0)
+    if zero_loss and obj.n_params > ZERO_LOSS_SPECTRUM_LIMIT:
+        return global_minimum()  # the spectrum would add nothing and cost O(P) Hessian-vector products
 
     # second order
     T = obj.symmetry_tangents(theta).cpu().numpy() if obj.symmetry_tangents is not None else np.zeros((obj.n_params, 0))
@@ -271,7 +275,7 @@ def certify(
     explained = _subspace_explained(V[:, null], T)
     empty.update(lambda_min=lmin, lambda_max=lmax, hessian_method=method, hessian_resolution=eps_H, null_dim=null_dim,
                  symmetry_dim=sym_dim, null_explained=explained)
-    empty.update(probe_tol=probe_tol, probe_radii=tuple(probe_radii))
+    empty.update(probe_tol=loss_tol, probe_radii=tuple(probe_radii))
 
     if lmin < -eps_H:
         v = torch.as_tensor(V[:, 0], device=theta.device)
@@ -279,8 +283,8 @@ def certify(
         return done(Verdict.SADDLE, f"negative curvature lambda_min={lmin:.3e} < -{eps_H:.1e}; best descent along it {min(drops):.3e}",
                     witness=tuple(V[:, 0].tolist()), probe_min_change=min(drops))
 
-    if obj.nonnegative and loss <= probe_tol:
-        return done(Verdict.CERTIFIED_MINIMUM, "zero loss of a nonnegative objective", strength="zero-loss", probe_min_change=0.0)
+    if zero_loss:
+        return global_minimum(hessian_method=method)
 
     # probe: random directions, near-null eigenvectors, and their mix
     gen = torch.Generator().manual_seed(probe_seed)
@@ -289,10 +293,10 @@ def certify(
     dirs += [torch.as_tensor(low[:, j], device=theta.device) for j in range(low.shape[1])]
     if null_dim:
         dirs += [torch.as_tensor(V[:, null] @ np.random.default_rng(probe_seed + j).standard_normal(null_dim), device=theta.device) for j in range(4)]
-    worst, confirmed, step = _probe(obj, theta, loss, dirs, probe_radii, probe_tol, descend=True)
+    worst, confirmed, step = _probe(obj, theta, loss, dirs, probe_radii, loss_tol, descend=True)
     empty.update(probe_min_change=worst)
     if confirmed:
-        return done(Verdict.SADDLE, f"higher-order saddle: the probe found descent {worst:.3e} (< -{probe_tol:.1e}) and a descent from there went lower",
+        return done(Verdict.SADDLE, f"higher-order saddle: the probe found descent {worst:.3e} (< -{loss_tol:.1e}) and a descent from there went lower",
                     witness=tuple(step.tolist()))
     strength = "strict-mod-symmetry" if explained else "probe"
     if method.startswith("lanczos"):
