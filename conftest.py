@@ -12,7 +12,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, Phase, settings
 
-from claims import ledger
+from minimacheck import ledger
 
 # ---------------------------------------------------------------- numerics
 # Certificates are computed in float64 on the CPU; a fixed thread count keeps reductions deterministic and stops

@@ -14,8 +14,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from claims.tolerance import slack_solver as _slack_solver
-from claims.tolerance import tau_fp
+from networks.tolerance import slack_solver as _slack_solver
+from networks.tolerance import tau_fp
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -45,7 +45,7 @@ class BaselineCertificate:
     """A certified global optimum of a classical model.
 
     value: the certified optimum (closed form where one exists, else cvxpy's objective recomputed in numpy).
-    slack_solver: 0 for closed-form values, 1e-6 (1 + |value|) for cvxpy values (claims.tolerance.slack_solver).
+    slack_solver: 0 for closed-form values, 1e-6 (1 + |value|) for cvxpy values (networks.tolerance.slack_solver).
     kkt_residual: the problem's own optimality residual (documented per baseline); agreement: relative gap between
     the two independent solutions, |a - b| / (1 + |value|). A field that was not computed is None, and `require`
     refuses it, so a skipped check can never read as a passed one.

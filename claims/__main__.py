@@ -1,3 +1,3 @@
-from claims.cli import main
+from minimacheck.cli import main
 
 raise SystemExit(main())

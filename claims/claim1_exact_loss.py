@@ -38,10 +38,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from claims import tolerance
-from claims.ledger import Record
+from minimacheck import tolerance
+from minimacheck.ledger import Record
 from claims.projections import GAP_MIN, basis, block_slices
-from claims.registry import Claim, RunConfig
+from minimacheck.registry import Claim, RunConfig
 from networks import MLP, activations, certify, minimize, minimize_piecewise, squared_loss, vec
 
 CLAIM_ID = "claim1"

@@ -39,10 +39,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from claims import tolerance
-from claims.datasets import design_matrix
-from claims.ledger import Record
-from claims.registry import Claim, RunConfig
+from minimacheck import tolerance
+from minimacheck.datasets import design_matrix
+from minimacheck.ledger import Record
+from minimacheck.registry import Claim, RunConfig
 from networks import MLP, Verdict, certify, minimize, numerical_rank, squared_loss
 from networks import activations
 

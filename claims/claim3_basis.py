@@ -31,9 +31,9 @@ import numpy as np
 import torch
 
 from claims import claim2_ols as c2
-from claims import tolerance
-from claims.ledger import Record
-from claims.registry import Claim, RunConfig
+from minimacheck import tolerance
+from minimacheck.ledger import Record
+from minimacheck.registry import Claim, RunConfig
 from networks import MLP, numerical_rank, squared_loss
 
 CLAIM_ID = "claim3"

@@ -32,10 +32,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from claims import tolerance
-from claims.ledger import Record
+from minimacheck import tolerance
+from minimacheck.ledger import Record
 from claims.projections import basis
-from claims.registry import Claim, RunConfig
+from minimacheck.registry import Claim, RunConfig
 from networks import MLP, Verdict, activations, certify, minimize_piecewise, squared_loss
 
 CLAIM_ID = "claim4"

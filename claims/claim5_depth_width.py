@@ -2,7 +2,7 @@
 
 Statement (CLAIMS.md, claim5; the project's protocol, not a reproduction of the paper's): local-minimum values
 "tend to" approach the global value as depth and width grow. Measured as l = L / (1/2 ||Y||^2) at CERTIFIED local
-minima of the squared loss, over a depth x width grid (claims.sweep), leaky ReLU (0.1) and tanh, data and seeds
+minima of the squared loss, over a depth x width grid (minimacheck.sweep), leaky ReLU (0.1) and tanh, data and seeds
 shared across cells (blocked design).
 
 Statistic (one obvious place: `trend_test`): a blocked Kendall trend statistic with a within-block permutation
@@ -16,7 +16,7 @@ so 1e-8 is far above the numerical noise and far below any real difference betwe
 
 Assertion: p < ALPHA = 0.01 on each axis for a fixed, derandomized seed set on the default synthetic sweep.
 Built-in consistency check (one record per run): at every certified point l equals claim1's value
-1/2 ||P_N[Dbar] y||^2 / (1/2 ||Y||^2) within Lemma P's bracket (claims.sweep.run_one).
+1/2 ||P_N[Dbar] y||^2 / (1/2 ||Y||^2) within Lemma P's bracket (minimacheck.sweep.run_one).
 
 Negative controls:
 - permuted cell labels: the same statistic on labels permuted within each block must NOT fire;
@@ -31,9 +31,9 @@ import math
 import numpy as np
 import scipy.stats
 
-from claims import datasets, sweep
-from claims.ledger import Record
-from claims.registry import Claim, RunConfig
+from minimacheck import datasets, sweep
+from minimacheck.ledger import Record
+from minimacheck.registry import Claim, RunConfig
 
 ALPHA = 0.01
 RESOLUTION = 1e-8

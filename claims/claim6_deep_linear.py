@@ -34,9 +34,9 @@ import numpy as np
 import torch
 
 from claims import counterexamples as ce
-from claims.ledger import Record
-from claims.registry import Claim, RunConfig
-from claims.tolerance import tau_fp
+from minimacheck.ledger import Record
+from minimacheck.registry import Claim, RunConfig
+from minimacheck.tolerance import tau_fp
 from networks import MLP, Verdict, certify, minimize, squared_loss
 
 CLAIM_ID = "claim6"

@@ -43,10 +43,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from claims import tolerance
+from minimacheck import tolerance
 from claims.projections import basis
-from claims.ledger import Record
-from claims.registry import Claim, RunConfig
+from minimacheck.ledger import Record
+from minimacheck.registry import Claim, RunConfig
 from networks import MLP, Objective, Verdict, activations, certify, minimize, numerical_rank, vec
 
 CLAIM_ID = "claim7"

@@ -17,7 +17,7 @@ from baselines.certificate import LS_AGREEMENT
 from baselines.least_squares import kkt_tolerance, least_squares, objective
 from baselines.matrix_ls import vech_features
 from baselines.reduced_rank import reduced_rank
-from claims.tolerance import slack_solver, tau_fp
+from minimacheck.tolerance import slack_solver, tau_fp
 
 seeds = st.integers(0, 2**16)
 

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from claims import bench
+from minimacheck import bench
 
 REQUIRED_KEYS = ("instances", "certified", "yield", "yield_random", "median_s_project", "median_s_scipy",
                  "speedup_vs_scipy", "median_s_adam", "speedup_vs_adam")

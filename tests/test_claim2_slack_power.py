@@ -6,7 +6,7 @@ yet within Lemma P's slack (7e-8). The check must pass it (with the slack) and t
 from __future__ import annotations
 
 from claims import claim2_ols as c2
-from claims import tolerance
+from minimacheck import tolerance
 from networks import certify, minimize, squared_loss
 
 

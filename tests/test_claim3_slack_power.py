@@ -6,7 +6,7 @@ tau_fp. The check must pass with headroom ~1 - tau_fp/gap, and the slack must be
 from __future__ import annotations
 
 from claims import claim3_basis as c3
-from claims import tolerance
+from minimacheck import tolerance
 from networks import certify, minimize
 
 

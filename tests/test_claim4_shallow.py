@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from claims import claim4_shallow as c4
-from claims.ledger import Ledger
-from claims.registry import RunConfig
+from minimacheck.ledger import Ledger
+from minimacheck.registry import RunConfig
 from networks import Verdict, certify
 
 TRAIN_BUDGET = 2.0

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from claims import claim5_depth_width as c5
-from claims import datasets, sweep
+from minimacheck import datasets, sweep
 
 ALPHA = c5.ALPHA
 # the tanh half of the default grid (claims.claim5_depth_width.DEFAULT_GRID), same data, seeds and training limits
@@ -45,7 +45,7 @@ def test_claim5_loss_decreases_along_axis(synthetic_sweep, claim_ledger, axis):
 @pytest.mark.slow
 def test_claim5_projection_identity_at_every_certified_point(synthetic_sweep, claim_ledger):
     """Built-in consistency: l equals claim1's value 1/2||P_N[Dbar]y||^2 / (1/2||Y||^2) within Lemma P's bracket
-    (tolerance tau_fp + the certificate's slack, computed in claims.sweep.run_one)."""
+    (tolerance tau_fp + the certificate's slack, computed in minimacheck.sweep.run_one)."""
     for rec in c5.run_records(synthetic_sweep):
         if rec.check.startswith("loss-equals-projection"):
             claim_ledger.add(rec)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings, target
 from hypothesis import strategies as st
 
 from claims import claim7_pgb as c7
-from claims.registry import RunConfig, get
+from minimacheck.registry import RunConfig, get
 from networks import MLP, Verdict
 
 pytestmark = pytest.mark.cvxpy

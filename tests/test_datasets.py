@@ -1,4 +1,4 @@
-"""Data set loaders (claims/datasets.py), offline: the image-set readers run on small fixture files written here in
+"""Data set loaders (minimacheck/datasets.py), offline: the image-set readers run on small fixture files written here in
 the real formats (MNIST idx gz, CIFAR-10 python pickle tar, SVHN .mat), and the download path runs on file:// URLs."""
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from claims import datasets
-from claims.datasets import DatasetUnavailable, RemoteFile
+from minimacheck import datasets
+from minimacheck.datasets import DatasetUnavailable, RemoteFile
 
 N_FIX = 40  # fixture images: 4 per class
 
@@ -208,7 +208,7 @@ def test_real_checksums_refuse_fixture_files(tmp_path):
 @given(m=st.integers(1, 30), d=st.integers(1, 8), log10_cond=st.sampled_from([0.0, 1.0, 3.0, 6.0]),
        deficit=st.integers(0, 3), seed=st.integers(0, 2**31 - 1))
 def test_design_matrix_has_the_drawn_conditioning_and_rank(m, d, log10_cond, deficit, seed):
-    from claims.datasets import design_matrix
+    from minimacheck.datasets import design_matrix
 
     k = min(m, d)
     rank = max(1, k - deficit)
@@ -220,7 +220,7 @@ def test_design_matrix_has_the_drawn_conditioning_and_rank(m, d, log10_cond, def
 
 
 def test_design_matrix_rejects_bad_arguments():
-    from claims.datasets import design_matrix
+    from minimacheck.datasets import design_matrix
 
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="rank"):

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from claims.registry import CLAIM_ID, discover
+from minimacheck.registry import CLAIM_ID, discover
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The claims this release implements. A claim that disappears (a module deleted, a CLAIM renamed) fails here.

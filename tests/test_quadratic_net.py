@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from baselines.matrix_ls import symmetric_ls
-from claims.tolerance import tau_fp
+from minimacheck.tolerance import tau_fp
 from networks import certify, minimize, squared_loss
 from networks.models import QuadraticNet
 

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from claims import report
-from claims.ledger import Record
-from claims.registry import Claim, discover
+from minimacheck import report
+from minimacheck.ledger import Record
+from minimacheck.registry import Claim, discover
 
 pytestmark = pytest.mark.meta
 
@@ -83,7 +83,7 @@ def test_report_certified_points_match_projection_value(quick_report):
 
 
 def test_report_offline_data_set_is_an_error_not_a_crash(tmp_path, monkeypatch):
-    from claims import datasets
+    from minimacheck import datasets
 
     monkeypatch.setenv("MINIMACHECK_DATA", str(tmp_path / "cache"))
     monkeypatch.setitem(datasets.REMOTE, "mnist", (datasets.RemoteFile("m.gz", "http://127.0.0.1:9/m.gz", "0" * 32),))

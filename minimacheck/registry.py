@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from claims.ledger import Record
+from minimacheck.ledger import Record
 
 CLAIM_MODULE = re.compile(r"^claim(\d+)_[a-z0-9_]+$")
 CLAIM_ID = re.compile(r"^claim\d+$")

@@ -6,7 +6,7 @@ import sys
 
 
 def _cmd_list(args) -> int:
-    from claims.registry import discover
+    from minimacheck.registry import discover
 
     for cid, c in discover().items():
         print(f"{cid:<8} {c.title}")
@@ -21,8 +21,8 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from claims.ledger import summary_lines
-    from claims.registry import RunConfig, get
+    from minimacheck.ledger import summary_lines
+    from minimacheck.registry import RunConfig, get
 
     claim = get(args.claim)
     records = claim.run(RunConfig(n_instances=args.n, seed=args.seed, time_budget=args.budget))
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--budget", type=float, default=20.0, help="training time budget per instance in seconds")
     pc.set_defaults(func=_cmd_check)
     # the report (main job) and the trainer benchmark live in their own modules; each adds its sub-command
-    from claims import bench, report
+    from minimacheck import bench, report
 
     report.add_parser(sub)
     bench.add_parser(sub)

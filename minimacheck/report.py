@@ -1,7 +1,7 @@
 """`minimacheck report`: every registered claim in report mode, plus the depth/width sweeps of claim5.
 
 Writes a folder with
-- summary.md: the verdict table per claim (claims.ledger.summarize), per-claim timings, errors, and the sweep's
+- summary.md: the verdict table per claim (minimacheck.ledger.summarize), per-claim timings, errors, and the sweep's
   yield and trend tables;
 - loss_vs_depth.png, loss_vs_width.png: l = L/(1/2||Y||^2) at certified local minima, one panel per data set and
   activation, seeds as spread, claim1's value 1/2||P_N[Dbar]y||^2/(1/2||Y||^2) beside each point, l_OLS, the zero
@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from claims import datasets, sweep
-from claims.ledger import Record, summarize
+from minimacheck import datasets, sweep
+from minimacheck.ledger import Record, summarize
 
 # ---------------------------------------------------------------- configuration
 DEFAULT_DATA = ("synthetic", "digits")
@@ -97,7 +97,7 @@ def load_data(name: str, cfg: ReportConfig) -> datasets.Dataset:
 def _claim_modules() -> list[str]:
     """Module names claims/claimN_<slug>.py, without importing them (a broken module must not stop the report)."""
     import claims as pkg
-    from claims.registry import CLAIM_MODULE
+    from minimacheck.registry import CLAIM_MODULE
 
     mods = [i.name for i in pkgutil.iter_modules(pkg.__path__) if CLAIM_MODULE.match(i.name)]
     return sorted(mods, key=lambda n: int(CLAIM_MODULE.match(n).group(1)))
@@ -107,7 +107,7 @@ def registered_claims() -> dict:
     """{claim id: Claim or the error text of a module that failed to import}."""
     import importlib
 
-    from claims.registry import CLAIM_MODULE, Claim
+    from minimacheck.registry import CLAIM_MODULE, Claim
 
     out: dict = {}
     for name in _claim_modules():
@@ -142,7 +142,7 @@ def run_claim(claim, run_cfg) -> dict:
 def run_other_claims(cfg: ReportConfig, log=print) -> dict[str, dict]:
     from joblib import Parallel, delayed
 
-    from claims.registry import RunConfig
+    from minimacheck.registry import RunConfig
 
     reg = registered_claims()
     wanted = [cid for cid in reg if cid != "claim5" and (cfg.claims is None or cid in cfg.claims)]

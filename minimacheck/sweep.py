@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from claims import tolerance
+from minimacheck import tolerance
 
 SMALL_HESSIAN = 3000  # networks.certify.DENSE_LIMIT: dense eigvalsh up to this many parameters
 
@@ -134,7 +134,7 @@ def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: 
         y = Y.T.reshape(-1)  # vec: columns stacked, the row order of output_jacobian
         c1, r, smin, gap = projection_value(J, y)
         L = float(obj.value(theta))
-        # Lemma P: -tau_fp <= L - c1 <= slack + tau_fp, slack = 1/2 (||grad|| / sigma_min^+)^2 (claims.tolerance)
+        # Lemma P: -tau_fp <= L - c1 <= slack + tau_fp, slack = 1/2 (||grad|| / sigma_min^+)^2 (minimacheck.tolerance)
         slack = tolerance.lemma_p_slack(float(cert.grad_norm), smin) if r else math.inf
         tau = tolerance.tau_fp(L)
         excess = max(L - c1 - slack, c1 - L)  # <= 0 inside the bracket

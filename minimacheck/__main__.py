@@ -1,0 +1,3 @@
+from minimacheck.cli import main
+
+raise SystemExit(main())
