@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis import core as hypothesis_core
 
 from minimacheck import ledger
 
@@ -26,63 +27,56 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 threadpool_limits(int(os.environ.get("MINIMACHECK_THREADS", "1")))
 
-# ---------------------------------------------------------------- Hypothesis profiles
-_common = dict(deadline=None, print_blob=True)
-settings.register_profile("dev", max_examples=8, **_common)
-# `ci` extends Hypothesis's built-in ci profile: derandomized, no database, too_slow suppressed.
-settings.register_profile(
-    "ci",
-    parent=settings.get_profile("ci"),
-    max_examples=12,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
-    **_common,
-)
-settings.register_profile(
-    "thorough",
-    max_examples=200,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
-    **_common,
-)
-settings.register_profile(
-    "mutation",
-    max_examples=4,
-    derandomize=True,
-    database=None,
-    phases=[Phase.explicit, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
-    **_common,
-)
-_profile = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
-settings.load_profile(_profile)
-
 # ---------------------------------------------------------------- seeds
+# MINIMACHECK_SEED=N seeds every Hypothesis property: the same N gives the same examples, a different N different
+# ones. `any` draws one N, once, in the controller; it is written back to the environment, so pytest-xdist workers
+# (started after this file is imported) inherit the same N. The reproduce command of a saved failure carries N.
 _SEED_ENV = "MINIMACHECK_SEED"
 
 
-def _seeds_from_env() -> list[int]:
-    """MINIMACHECK_SEED: an int (default 42), a range 'a-b', or 'any' (a fresh random seed, printed)."""
-    raw = os.environ.get(_SEED_ENV, "42").strip()
+def _seed_from_env() -> int | None:
+    raw = os.environ.get(_SEED_ENV, "").strip()
+    if not raw:
+        return None
     if raw == "any":
-        return [int(np.random.SeedSequence().entropy % 2**31)]
-    if "-" in raw:
-        lo, hi = (int(s) for s in raw.split("-", 1))
-        return list(range(lo, hi + 1))
-    return [int(raw)]
+        raw = str(int(np.random.SeedSequence().entropy % 2**31))
+        os.environ[_SEED_ENV] = raw
+    try:
+        return int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"{_SEED_ENV} must be an integer or 'any', got {raw!r}") from None
 
 
-def pytest_generate_tests(metafunc):
-    if "global_random_seed" in metafunc.fixturenames:
-        metafunc.parametrize("global_random_seed", _seeds_from_env(), ids=lambda s: f"seed{s}")
+SEED = _seed_from_env()
+
+# ---------------------------------------------------------------- Hypothesis profiles
+_common = dict(deadline=None, print_blob=True)
+_quiet = [HealthCheck.too_slow, HealthCheck.differing_executors]
+settings.register_profile("dev", max_examples=8, **_common)
+# `ci` extends Hypothesis's built-in ci profile: reproducible, no database, too_slow suppressed. Its examples come
+# from the seed (MINIMACHECK_SEED, default 42), not from the test's name, so a different seed explores differently.
+settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=12, derandomize=False, database=None,
+                          suppress_health_check=_quiet, **_common)
+settings.register_profile("thorough", max_examples=200, suppress_health_check=_quiet, **_common)
+settings.register_profile("mutation", max_examples=4, derandomize=False, database=None,
+                          phases=[Phase.explicit, Phase.generate], suppress_health_check=_quiet, **_common)
+_profile = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+settings.load_profile(_profile)
+if SEED is None and _profile in ("ci", "mutation"):
+    SEED = 42  # reproducible profiles are always seeded
+if SEED is not None:
+    # Hypothesis's global seed (what --hypothesis-seed sets); with a seed, no database replays other examples
+    hypothesis_core.global_force_seed = SEED
+    settings.register_profile(f"{_profile}-seeded", parent=settings.get_profile(_profile), derandomize=False, database=None)
+    settings.load_profile(f"{_profile}-seeded")
 
 
 @pytest.fixture(autouse=True)
-def _seed_everything(request):
-    """Seed numpy's legacy RNG, torch and `random` before each test; tests that want a seed take global_random_seed."""
+def _seed_everything():
+    """Seed numpy's legacy RNG, torch and `random` before each test (with MINIMACHECK_SEED, default 42)."""
     import random
 
-    seed = request.node.callspec.params.get("global_random_seed", 42) if hasattr(request.node, "callspec") else 42
+    seed = 42 if SEED is None else SEED
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -96,11 +90,13 @@ def pytest_addoption(parser):
 
 def _active_profile() -> str:
     # --hypothesis-profile (Hypothesis's pytest plugin) may have replaced the environment's choice
-    return settings.get_current_profile_name()
+    return settings.get_current_profile_name().removesuffix("-seeded")
 
 
 def pytest_report_header(config):
-    return [f"minimacheck: hypothesis profile={_active_profile()}, seeds={_seeds_from_env()}, torch threads={torch.get_num_threads()}"]
+    seed = "random (set MINIMACHECK_SEED=N to reproduce)" if SEED is None else SEED
+    return [f"minimacheck: hypothesis profile={_active_profile()}, MINIMACHECK_SEED={seed}, "
+            f"torch threads={torch.get_num_threads()}"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -158,7 +154,7 @@ def pytest_runtest_makereport(item, call):
     import pathlib
     import re
 
-    env = f"HYPOTHESIS_PROFILE={_active_profile()} MINIMACHECK_SEED={os.environ.get(_SEED_ENV, '42')}"
+    env = f"HYPOTHESIS_PROFILE={_active_profile()}" + ("" if SEED is None else f" MINIMACHECK_SEED={SEED}")
     command = f"{env} python -m pytest '{item.nodeid}'"
     path = pathlib.Path(_FAILURES_DIR) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[:150] + ".txt")
     try:

@@ -41,7 +41,7 @@ import torch
 from minimacheck import tolerance
 from minimacheck.ledger import Record
 from claims.projections import GAP_MIN, basis, block_slices
-from minimacheck.registry import Claim, RunConfig
+from minimacheck.legacy import Claim, RunConfig
 from networks import MLP, activations, certify, minimize, minimize_piecewise, squared_loss, vec
 
 CLAIM_ID = "claim1"

@@ -42,7 +42,7 @@ import torch
 from minimacheck import tolerance
 from minimacheck.datasets import design_matrix
 from minimacheck.ledger import Record
-from minimacheck.registry import Claim, RunConfig
+from minimacheck.legacy import Claim, RunConfig
 from networks import MLP, Verdict, certify, minimize, numerical_rank, squared_loss
 from networks import activations
 

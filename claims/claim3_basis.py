@@ -33,7 +33,7 @@ import torch
 from claims import claim2_ols as c2
 from minimacheck import tolerance
 from minimacheck.ledger import Record
-from minimacheck.registry import Claim, RunConfig
+from minimacheck.legacy import Claim, RunConfig
 from networks import MLP, numerical_rank, squared_loss
 
 CLAIM_ID = "claim3"

@@ -33,7 +33,7 @@ import scipy.stats
 
 from minimacheck import datasets, sweep
 from minimacheck.ledger import Record
-from minimacheck.registry import Claim, RunConfig
+from minimacheck.legacy import Claim, RunConfig
 
 ALPHA = 0.01
 RESOLUTION = 1e-8

@@ -46,7 +46,7 @@ import torch
 from minimacheck import tolerance
 from claims.projections import basis
 from minimacheck.ledger import Record
-from minimacheck.registry import Claim, RunConfig
+from minimacheck.legacy import Claim, RunConfig
 from networks import MLP, Objective, Verdict, activations, certify, minimize, numerical_rank, vec
 
 CLAIM_ID = "claim7"

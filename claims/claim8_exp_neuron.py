@@ -28,7 +28,7 @@ import torch
 
 from claims import counterexamples as ce
 from minimacheck.ledger import Record
-from minimacheck.registry import Claim, RunConfig
+from minimacheck.legacy import Claim, RunConfig
 from minimacheck.tolerance import tau_fp
 from networks import MLP, Objective, Verdict, certify, minimize
 

@@ -23,12 +23,27 @@ class Record:
     detected: bool | None = None  # negative controls: was the violation found?
     reason: str = ""
     extra: dict = field(default_factory=dict)
+    part: str = ""  # the sub-claim (claim3a, claim9c, ...); the claim id itself for claims without sub-claims
+    regime: str = ""  # the regime of the instance (strategy's regime_of): floors are counted per regime
+    trained: bool = True  # trained from a start (random or teacher); False for planted / constructed points
+
+    @property
+    def unresolved(self) -> bool:
+        """Certified, but the assertion could not be decided (an infinite or oversized slack): never a pass."""
+        return self.kind == "positive" and self.certified and self.passed is None
+
+    @property
+    def evidence(self) -> bool:
+        """The claim's assertion was evaluated on this positive instance (certified and decided, or executed)."""
+        return self.kind == "positive" and self.passed is not None
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"Record.kind must be one of {KINDS}, got {self.kind!r}")
         # plain Python values: numpy scalars cannot cross pytest-xdist's wire (nor Hypothesis's target statistics)
         self.certified = bool(self.certified)
+        self.trained = bool(self.trained)
+        self.part = self.part or self.claim
         for name in ("passed", "detected"):
             v = getattr(self, name)
             setattr(self, name, None if v is None else bool(v))
@@ -103,23 +118,31 @@ class ClaimSummary:
     worst_headroom: float = -math.inf
     controls: int = 0
     controls_detected: int = 0
+    unresolved: int = 0
+    evidence: int = 0  # positives whose assertion was evaluated
 
     @property
     def verdict(self) -> str:
+        """PASS needs evidence: a claim with no decided positive instance has not been tested ("no evidence" is not
+        a pass)."""
         if self.failed or self.controls_detected < self.controls:
             return "FAIL"
-        if self.drawn and self.certified == 0:
-            return "NO CERTIFIED INSTANCE"
+        if self.evidence == 0:
+            return "NO EVIDENCE"
         return "PASS"
 
 
-def summarize(records: list[Record]) -> dict[str, ClaimSummary]:
+def summarize(records: list[Record], by: str = "claim") -> dict[str, ClaimSummary]:
+    """Per claim (by='claim') or per sub-claim (by='part')."""
     out: dict[str, ClaimSummary] = {}
     for r in records:
-        s = out.setdefault(r.claim, ClaimSummary(r.claim))
+        key = getattr(r, by)
+        s = out.setdefault(key, ClaimSummary(key))
         if r.kind == "positive":
             s.drawn += 1
             s.certified += bool(r.certified)
+            s.unresolved += r.unresolved
+            s.evidence += r.evidence
             if r.passed is True:
                 s.passed += 1
             elif r.passed is False:
@@ -137,13 +160,25 @@ def _claim_key(claim: str):
     return (int(digits) if digits else 0, claim)
 
 
-def summary_lines(records: list[Record]) -> list[str]:
-    head = f"{'claim':<8} {'drawn':>6} {'certified':>9} {'passed':>6} {'failed':>6} {'worst gap/tol':>13} {'controls caught':>15}  verdict"
+def summary_lines(records: list[Record], by: str = "claim") -> list[str]:
+    head = (f"{'claim':<9} {'drawn':>6} {'certified':>9} {'passed':>6} {'failed':>6} {'unresolved':>10} "
+            f"{'worst gap/tol':>13} {'controls caught':>15}  verdict")
     lines = [head, "-" * len(head)]
-    for s in summarize(records).values():
+    for s in summarize(records, by).values():
         worst = f"{s.worst_headroom:.3g}" if s.worst_headroom > -math.inf else "-"
         lines.append(
-            f"{s.claim:<8} {s.drawn:>6} {s.certified:>9} {s.passed:>6} {s.failed:>6} {worst:>13} "
+            f"{s.claim:<9} {s.drawn:>6} {s.certified:>9} {s.passed:>6} {s.failed:>6} {s.unresolved:>10} {worst:>13} "
             f"{f'{s.controls_detected}/{s.controls}':>15}  {s.verdict}"
         )
     return lines
+
+
+def regime_yields(records: list[Record]) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(part, regime): (certified, trained)} over trained positive instances: what the floors count."""
+    out: dict[tuple[str, str], list[int]] = {}
+    for r in records:
+        if r.kind == "positive" and r.trained:
+            c = out.setdefault((r.part, r.regime), [0, 0])
+            c[0] += r.certified
+            c[1] += 1
+    return {k: (v[0], v[1]) for k, v in sorted(out.items())}

@@ -1,77 +1,108 @@
-"""The claim registry: one module per claim, `claims/claimN_<slug>.py`, each exporting `CLAIM`.
+"""The claim registry: built-in claims discovered by file name, external claims by entry point.
 
-A claim module holds, in one place: the statement and hypotheses (as CLAIMS.md gives them), how an instance is
-built from drawn parameters, the check (instance -> Record with gap, tolerance and headroom) and the negative
-controls. Tests in `tests/test_claimN_<slug>.py` draw parameters with Hypothesis and call the same check.
-Modules are discovered by name, so adding a claim is copying one file (and its test file).
+Built-in: every `claims/claimN_<slug>.py` (or package `claims/claimN_<slug>/`) exporting `CLAIM`, a
+`minimacheck.contract.Claim` with id `claimN`. Adding a claim is copying one module; nothing else registers it.
+
+External: an installed package declares, in its pyproject,
+
+    [project.entry-points."minimacheck.claims"]
+    mypkg = "mypkg.claims:CLAIM"
+
+whose CLAIM (or a list of them) has an id `<package>.<name>`, never `claimN`: `pytest -k claimN` stays exact and
+the built-in registry test counts built-ins only.
 """
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import pkgutil
 import re
-from dataclasses import dataclass, field
-from typing import Callable
 
-import numpy as np
-
-from minimacheck.ledger import Record
+from minimacheck.contract import BUILTIN_ID, EXTERNAL_ID, Claim
 
 CLAIM_MODULE = re.compile(r"^claim(\d+)_[a-z0-9_]+$")
-CLAIM_ID = re.compile(r"^claim\d+$")
+CLAIM_ID = BUILTIN_ID
+ENTRY_POINT_GROUP = "minimacheck.claims"
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    """Report-mode settings: how many positive instances, the seed that draws them, and a per-instance budget."""
+class UnknownClaim(KeyError):
+    """An id that no registered claim has; the message lists the registered ids."""
 
-    n_instances: int = 6
-    seed: int = 0
-    time_budget: float = 20.0
-
-    def rng(self, salt: int = 0) -> np.random.Generator:
-        return np.random.default_rng([self.seed, salt])
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
-@dataclass(frozen=True)
-class Claim:
-    id: str
-    title: str
-    source: str
-    statement: str
-    hypotheses: tuple[str, ...]
-    negative_controls: tuple[str, ...]
-    run: Callable[[RunConfig], list[Record]] = field(repr=False)  # report mode: positive instances + controls
-    sub_claims: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        if not CLAIM_ID.match(self.id):
-            raise ValueError(f"claim id must look like 'claimN', got {self.id!r}")
-
-
-def discover() -> dict[str, Claim]:
-    """Import every claims/claimN_<slug>.py and return {id: Claim}, ordered by N."""
+def builtin_modules() -> list[str]:
+    """Module names claims/claimN_<slug>, ordered by N, without importing them."""
     import claims as pkg
 
+    mods = [i.name for i in pkgutil.iter_modules(pkg.__path__) if CLAIM_MODULE.match(i.name)]
+    return sorted(mods, key=lambda n: int(CLAIM_MODULE.match(n).group(1)))
+
+
+def load_builtin(name: str) -> Claim:
+    m = CLAIM_MODULE.match(name)
+    mod = importlib.import_module(f"claims.{name}")
+    claim = getattr(mod, "CLAIM", None)
+    if not isinstance(claim, Claim):
+        raise TypeError(f"claims.{name} must define CLAIM = minimacheck.contract.Claim(...)")
+    if claim.id != f"claim{m.group(1)}":
+        raise ValueError(f"claims.{name} defines {claim.id!r}; the file name says claim{m.group(1)}")
+    return claim
+
+
+def _is_legacy(name: str) -> bool:
+    from minimacheck import legacy
+
+    return isinstance(getattr(importlib.import_module(f"claims.{name}"), "CLAIM", None), legacy.Claim)
+
+
+def builtin() -> dict[str, Claim]:
     found: dict[str, Claim] = {}
-    for info in pkgutil.iter_modules(pkg.__path__):
-        m = CLAIM_MODULE.match(info.name)
-        if not m:
+    for name in builtin_modules():
+        if _is_legacy(name):  # TRANSITIONAL: modules not yet ported to the contract
             continue
-        mod = importlib.import_module(f"claims.{info.name}")
-        claim = getattr(mod, "CLAIM", None)
-        if not isinstance(claim, Claim):
-            raise TypeError(f"claims.{info.name} must define CLAIM = Claim(...)")
-        if claim.id != f"claim{m.group(1)}":
-            raise ValueError(f"claims.{info.name} defines {claim.id!r}; the file name says claim{m.group(1)}")
+        claim = load_builtin(name)
         if claim.id in found:
             raise ValueError(f"two modules define {claim.id}")
         found[claim.id] = claim
-    return dict(sorted(found.items(), key=lambda kv: int(kv[0][5:])))
+    return found
+
+
+def external() -> dict[str, Claim]:
+    """Claims registered by installed packages under the entry-point group `minimacheck.claims`."""
+    found: dict[str, Claim] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        obj = ep.load()
+        for claim in obj if isinstance(obj, (list, tuple)) else [obj]:
+            if not isinstance(claim, Claim):
+                raise TypeError(f"entry point {ep.name} = {ep.value} must be a Claim or a list of Claims")
+            if not EXTERNAL_ID.match(claim.id):
+                raise ValueError(f"external claim ids are '<package>.<name>', never 'claimN'; {ep.value} defines {claim.id!r}")
+            if claim.id in found:
+                raise ValueError(f"two entry points define {claim.id}")
+            found[claim.id] = claim
+    return dict(sorted(found.items()))
+
+
+def discover(include_external: bool = True) -> dict[str, Claim]:
+    """{id: Claim}: built-ins ordered by N, then external claims by id."""
+    reg = builtin()
+    if include_external:
+        for cid, claim in external().items():
+            reg[cid] = claim
+    return reg
 
 
 def get(claim_id: str) -> Claim:
     reg = discover()
     if claim_id not in reg:
-        raise KeyError(f"unknown claim {claim_id!r}; registered: {', '.join(reg) or 'none'}")
+        raise UnknownClaim(f"unknown claim {claim_id!r}; registered: {', '.join(reg) or 'none'}")
     return reg[claim_id]
+
+
+def parts(claim_ids=None):
+    """(claim, part) pairs of the registry (or of the given ids), in order."""
+    reg = discover()
+    ids = list(reg) if claim_ids is None else list(claim_ids)
+    return [(reg[c], p) for c in ids for p in reg[c].parts]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from claims import claim1_exact_loss as c1
 from minimacheck.ledger import Ledger
-from minimacheck.registry import RunConfig
+from minimacheck.legacy import RunConfig
 
 TRAIN_BUDGET = 2.0  # seconds of training per 'trained' instance (uncertified runs are counted, not passed)
 FLOOR = 0.6  # certified fraction on the fixed draw below (measured 0.9-1.0: planted points always certify)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, example, given, settings, target
 from hypothesis import strategies as st
 
 from claims import claim2_ols as c2
-from minimacheck.registry import RunConfig
+from minimacheck.legacy import RunConfig
 
 # Training is iteration-limited (deterministic); the time budget is only a safety net against a stalled machine.
 ITERS = 100

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings, target
 from hypothesis import strategies as st
 
 from claims import claim3_basis as c3
-from minimacheck.registry import RunConfig
+from minimacheck.legacy import RunConfig
 
 ITERS = 100  # iteration-limited training (deterministic); BUDGET is only a safety net
 BUDGET = 6.0

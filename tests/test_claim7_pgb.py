@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, example, given, settings, target
 from hypothesis import strategies as st
 
 from claims import claim7_pgb as c7
-from minimacheck.registry import RunConfig, get
+from minimacheck.legacy import RunConfig
+from minimacheck.registry import get
 from networks import MLP, Verdict
 
 pytestmark = pytest.mark.cvxpy
