@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import pathlib
-import pkgutil
 import sys
 import time
 import traceback
@@ -52,7 +51,6 @@ class ReportConfig:
     jobs: int = field(default_factory=sweep.default_jobs)
     claims: tuple[str, ...] | None = None  # None: every registered claim; () none
     n_instances: int | None = None
-    budget: float = 10.0
     progress: bool = True
 
     def grid(self, dataset: str = "synthetic") -> sweep.SweepConfig:
@@ -94,55 +92,52 @@ def load_data(name: str, cfg: ReportConfig) -> datasets.Dataset:
 
 
 # ---------------------------------------------------------------- other claims
-def _claim_modules() -> list[str]:
-    """Module names claims/claimN_<slug>.py, without importing them (a broken module must not stop the report)."""
-    import claims as pkg
-    from minimacheck.registry import CLAIM_MODULE
-
-    mods = [i.name for i in pkgutil.iter_modules(pkg.__path__) if CLAIM_MODULE.match(i.name)]
-    return sorted(mods, key=lambda n: int(CLAIM_MODULE.match(n).group(1)))
-
-
 def registered_claims() -> dict:
-    """{claim id: Claim or the error text of a module that failed to import}."""
-    import importlib
-
-    from minimacheck.registry import CLAIM_MODULE, Claim
+    """{claim id: Claim, or the error text of a module that failed to import} (a broken module must not stop the
+    report). External claims (entry points) come after the built-ins."""
+    from minimacheck import registry
 
     out: dict = {}
-    for name in _claim_modules():
-        cid = f"claim{CLAIM_MODULE.match(name).group(1)}"
+    for name in registry.builtin_modules():
+        cid = f"claim{registry.CLAIM_MODULE.match(name).group(1)}"
         try:
-            claim = getattr(importlib.import_module(f"claims.{name}"), "CLAIM", None)
-            if not isinstance(claim, Claim):
-                raise TypeError(f"claims.{name} must define CLAIM = Claim(...)")
-            out[claim.id] = claim
+            if registry._is_legacy(name):  # TRANSITIONAL
+                continue
+            out[cid] = registry.load_builtin(name)
         except Exception:  # noqa: BLE001 - reported as an ERROR verdict
             out[cid] = f"import of claims.{name} failed:\n{traceback.format_exc()}"
+    try:
+        out.update(registry.external())
+    except Exception:  # noqa: BLE001
+        out["external claims"] = f"loading the entry points failed:\n{traceback.format_exc()}"
     return out
 
 
-def run_claim(claim, run_cfg) -> dict:
-    """Run one claim's report mode; never raises: an exception becomes {'error': traceback}."""
+def run_claim(claim, n: int, seed: int) -> dict:
+    """Run one claim's report mode (its strategy's seeded draws, pinned cases and controls); never raises: an
+    exception becomes {'error': traceback}."""
     import torch
+
+    from minimacheck.runner import run_claim as run
 
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     try:
-        records = claim.run(run_cfg)
-        bad = [r for r in records if not isinstance(r, Record)]
-        if bad:
-            raise TypeError(f"run() returned {len(bad)} non-Record item(s), e.g. {type(bad[0]).__name__}")
+        records = run(claim, n, seed)
         return dict(id=claim.id, records=[r.to_dict() for r in records], error=None, seconds=time.perf_counter() - t0)
     except Exception:  # noqa: BLE001 - the report records an ERROR verdict and goes on
         return dict(id=claim.id, records=[], error=traceback.format_exc(), seconds=time.perf_counter() - t0)
 
 
+def unknown_claims(wanted) -> list[str]:
+    """Ids in `wanted` that no module or entry point registers (claim5 runs as sweeps and counts as known)."""
+    known = set(registered_claims()) | {"claim5"}
+    return [c for c in (wanted or ()) if c not in known]
+
+
 def run_other_claims(cfg: ReportConfig, log=print) -> dict[str, dict]:
     from joblib import Parallel, delayed
-
-    from minimacheck.registry import RunConfig
 
     reg = registered_claims()
     wanted = [cid for cid in reg if cid != "claim5" and (cfg.claims is None or cid in cfg.claims)]
@@ -153,9 +148,9 @@ def run_other_claims(cfg: ReportConfig, log=print) -> dict[str, dict]:
             out[cid] = dict(id=cid, records=[], error=reg[cid], seconds=0.0)
         else:
             runnable.append(reg[cid])
-    run_cfg = RunConfig(n_instances=cfg.instances(), seed=cfg.seed, time_budget=cfg.budget)
+    n = cfg.instances()
     gen = Parallel(n_jobs=min(cfg.jobs, max(1, len(runnable))), return_as="generator", batch_size=1)(
-        delayed(run_claim)(c, run_cfg) for c in runnable)
+        delayed(run_claim)(c, n, cfg.seed) for c in runnable)
     if cfg.progress and runnable:
         from tqdm import tqdm
 
@@ -170,7 +165,11 @@ def run_other_claims(cfg: ReportConfig, log=print) -> dict[str, dict]:
             tqdm.write(line)
         else:
             log(line)
-    return dict(sorted(out.items(), key=lambda kv: int(kv[0][5:])))
+    return dict(sorted(out.items(), key=lambda kv: _claim_order(kv[0])))
+
+
+def _claim_order(cid: str):
+    return (0, int(cid[5:]), cid) if cid[5:].isdigit() else (1, 0, cid)
 
 
 # ---------------------------------------------------------------- the report
@@ -217,13 +216,13 @@ def build(cfg: ReportConfig, log=print) -> dict:
     summ = summarize(records)
     ids = list(claim_runs) + ["claim5"]
     verdicts = {}
-    for cid in sorted(set(ids), key=lambda c: int(c[5:])):
+    for cid in sorted(set(ids), key=_claim_order):
         if claim_runs.get(cid, {}).get("error"):
             verdicts[cid] = "ERROR"
         elif cid in summ:
             verdicts[cid] = summ[cid].verdict
         else:
-            verdicts[cid] = "NO RECORDS"
+            verdicts[cid] = "NO EVIDENCE"
     if any(k.startswith("claim5 ") for k in errors) and verdicts.get("claim5") == "PASS":
         verdicts["claim5"] = "ERROR"
 
@@ -257,7 +256,8 @@ def build(cfg: ReportConfig, log=print) -> dict:
 
 
 def exit_code(results: dict) -> int:
-    return 0 if all(v in ("PASS", "NO CERTIFIED INSTANCE") for v in results["verdicts"].values()) and not results["errors"] else 1
+    """0: every claim passes with evidence; 1: a claim fails, errs or has no evidence ("no evidence" is not a pass)."""
+    return 0 if all(v == "PASS" for v in results["verdicts"].values()) and not results["errors"] else 1
 
 
 def _versions() -> dict:
@@ -460,23 +460,29 @@ def add_parser(subparsers) -> None:
     p.add_argument("--claims", type=_names, default=None, help="restrict the other claims to these ids ('none': skip them)")
     p.add_argument("-n", "--n-instances", type=int, default=None, dest="n_instances",
                    help="positive instances per other claim (default 3; 1 with --quick)")
-    p.add_argument("--budget", type=float, default=10.0, help="training time budget per instance for other claims (s)")
     p.add_argument("--no-progress", action="store_false", dest="progress", help="no progress bars")
     p.set_defaults(func=_cmd_report)
 
 
 def _cmd_report(args) -> int:
+    from minimacheck.cli import UsageError
+
     claims_sel = args.claims
     if claims_sel is not None and tuple(c.lower() for c in claims_sel) == ("none",):
         claims_sel = ()
+    unknown = unknown_claims(claims_sel)
+    if unknown:
+        known = [c for c in registered_claims() if not c.startswith("external")] + ["claim5"]
+        raise UsageError(f"unknown claim(s) {', '.join(map(repr, unknown))}; registered: "
+                         f"{', '.join(sorted(set(known), key=_claim_order))}")
     for name in args.data:
         if name.lower().replace("-", "") not in datasets.NAMES:
-            raise SystemExit(f"minimacheck report: unknown data set {name!r}; known: {', '.join(datasets.NAMES)}")
+            raise UsageError(f"unknown data set {name!r}; known: {', '.join(datasets.NAMES)}")
     if args.jobs < 1:
-        raise SystemExit("minimacheck report: --jobs must be >= 1")
+        raise UsageError("--jobs must be >= 1")
     cfg = ReportConfig(out=args.out, seed=args.seed, quick=args.quick, data=tuple(args.data), depths=args.depths,
                        widths=args.widths, activations=args.activations, n_seeds=args.n_seeds, subsample=args.subsample,
-                       jobs=args.jobs, claims=claims_sel, n_instances=args.n_instances, budget=args.budget,
+                       jobs=args.jobs, claims=claims_sel, n_instances=args.n_instances,
                        progress=args.progress)
     results = build(cfg)
     for cid, v in results["verdicts"].items():
