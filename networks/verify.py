@@ -488,7 +488,9 @@ def _prove(problem, center: np.ndarray, N, C: np.ndarray, V: np.ndarray, r: floa
         lo = M[i, i] - off
         mu = lo if mu is None else mu.min(lo)
     pd = bool(mu > 0)
-    vnorm2 = sum((x * x for x in Vm.entries()), arb(0))  # ||V||_2^2 <= ||V||_F^2
+    # ||V||_2^2 = ||V^T V||_2 <= ||V^T V||_inf (max absolute row sum), so lambda_min(HR) >= mu / that
+    G = Vm.transpose() * Vm
+    vnorm2 = max((sum((G[i, j].abs_upper() for j in range(n)), arb(0)) for i in range(n)), key=lambda x: x.upper())
     lam_lo = mu / vnorm2 if pd else None
     taylor = Lc + (gr.transpose() * U)[0, 0] + (U.transpose() * HR * U)[0, 0] / 2
     loss = taylor.intersection(LB)
