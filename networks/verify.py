@@ -15,8 +15,9 @@ A `Certificate` is strong float64 evidence; `verify_point` / `verify_certificate
 
 Every number inside the enclosure is a ball; floats enter only as exact inputs (data, c, C, N, V), which need
 no accuracy for soundness. Cost model: the Hessian enclosure is O(m * width * P^2) ball multiply-adds (per
-sample Gram products of pre-activation tangents), the Krawczyk and congruence products are O(P^3); arb_mat_mul
-makes both fast up to P ~ 500 (seconds), and the O(P^3) part at 128 bits dominates beyond (P = 1000: ~ minutes).
+sample Gram products of pre-activation tangents); the Krawczyk and congruence products are O(P^3). Measured on one
+core (benchmarks/bench_verify.py, tanh MLPs, m = 100): P = 27: 0.07 s, 51: 0.15 s, 99: 0.3 s, 195: 1.4 s,
+291: 5.7 s; the growth is ~P^3, so P ~ 500 takes ~30 s and the method stops being practical there.
 
 Supported: squared loss 1/2 ||Yhat - Y||^2 of `networks.MLP` (any depth, biases, masks, linear units, skip;
 linear output), `QuadraticNet`, and the Safran-Shamir population loss (`SafranShamir`). Refused with a reason
