@@ -268,6 +268,22 @@ def test_leaky_relu_minimum_verifies_on_rescaling_slice():
     assert V.verify_point(model, X, Y, theta, radii=[1e3]).reason.startswith("not verifiable:")  # kinks in a huge box
 
 
+def test_quadratic_net_plus_minus_minimum_verifies_on_o11_slice():
+    """claim9a's v = (+1, -1) control: strict only modulo the O(1,1) boosts W -> Q W."""
+    rng = np.random.default_rng(0)
+    model = QuadraticNet(2, (1.0, -1.0))
+    X = rng.standard_normal((20, 2))
+    teacher = torch.as_tensor(rng.standard_normal(4))
+    Y = model.forward(teacher, torch.as_tensor(X)).numpy() + 0.05 * rng.standard_normal((20, 1))
+    obj = squared_loss(model, X, Y)
+    theta = minimize(obj, teacher, max_iter=100).theta
+    cert = certify(obj, theta)
+    assert cert.certified and cert.strength == "strict-mod-symmetry", cert.summary()
+    v = V.verify_certificate(model, X, Y, cert, theta=theta)
+    assert v.ok and "slice" in v.method and v.symmetry.startswith("O(p,q)"), v.reason
+    assert v.loss_lo - 1e-12 <= cert.loss <= v.loss_hi + 1e-12
+
+
 # ------------------------------------------------------------------------------------------- least squares, compare
 def test_least_squares_enclosure_contains_mpmath_solution():
     rng = np.random.default_rng(7)
