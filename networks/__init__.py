@@ -6,3 +6,13 @@ from networks.train import TrainResult, minimize
 from networks.pattern import gated_objective, minimize_piecewise
 
 __all__ = ["MLP", "Objective", "Certificate", "Verdict", "TrainResult", "certify", "minimize", "minimize_piecewise", "gated_objective", "squared_loss", "vec", "check_data", "numerical_rank"]
+
+_VERIFY_NAMES = ("Verification", "verify_certificate", "with_verification", "verify_point", "least_squares", "compare", "SafranShamir")
+__all__ += list(_VERIFY_NAMES)
+
+
+def __getattr__(name):  # lazy: networks.verify imports python-flint, which plain `import networks` should not need
+    if name in _VERIFY_NAMES:
+        from networks import verify
+        return getattr(verify, name)
+    raise AttributeError(f"module 'networks' has no attribute {name!r}")

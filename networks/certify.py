@@ -72,6 +72,7 @@ class Certificate:
     seconds: float
     dtype: str = "float64"
     witness: tuple | None = None  # a descent direction at a saddle (as a tuple, to keep the record immutable)
+    verified: "Verification | dict | None" = None  # networks.verify's ball-arithmetic proof; None: not attempted
 
     @property
     def certified(self) -> bool:
@@ -107,6 +108,8 @@ class Certificate:
     def as_dict(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "witness"}
         d["verdict"] = self.verdict.value
+        if hasattr(self.verified, "as_dict"):
+            d["verified"] = self.verified.as_dict()
         return d
 
 
