@@ -346,7 +346,7 @@ _TYPES = {
 
 def _check_record(cert, allowed_none):
     names = {f.name for f in dataclasses.fields(Certificate)}
-    assert set(_TYPES) | {"verdict", "witness"} == names, "the certificate's fields changed: update this test"
+    assert set(_TYPES) | {"verdict", "witness", "verified"} == names, "the certificate's fields changed: update this test"
     assert isinstance(cert.verdict, Verdict)
     for name, typ in _TYPES.items():
         value = getattr(cert, name)

@@ -260,8 +260,8 @@ def test_leaky_relu_minimum_verifies_on_rescaling_slice():
     obj = squared_loss(model, X, Y)
     theta = minimize(obj, teacher, max_iter=100).theta
     cert = certify(obj, theta)
-    if not (cert.certified and cert.strength == "strict-mod-symmetry"):
-        pytest.skip(f"fixture did not reach a strict PL minimum: {cert.summary()}")
+    # deterministic fixture (seeded data, iteration-limited training): it reaches a strict PL minimum
+    assert cert.certified and cert.strength == "strict-mod-symmetry", cert.summary()
     v = V.verify_certificate(model, X, Y, cert, theta=theta)
     assert v.ok, v.reason
     assert "slice" in v.method and v.symmetry.startswith("positive rescaling")
