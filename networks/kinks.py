@@ -65,6 +65,7 @@ Tensor = torch.Tensor
 EPS = float(np.finfo(np.float64).eps)
 KINK_LIMIT = 12  # pieces 2^k (deeper nets) or second-order problems (one hidden layer) up to 2^12 = 4096
 UNIT_LIMIT = 12  # one hidden layer: kink points per hidden unit (2^M_j first-order QPs per unit)
+DEBUG = False
 LAMBDA_REL = 1e3  # a multiplier is "strict" when lambda_a ||dz_a|| exceeds this many gradient tolerances
 
 
@@ -397,3 +398,99 @@ def _decide_second_order(obj, theta, loss, loss_tol, second, T, P, rel_res, blan
 def _so_fields(blank, so):
     return {**blank, "lambda_min": so["lmin"], "lambda_max": so["lmax"], "hessian_resolution": so["eps_H"],
             "null_dim": so["null_dim"], "null_explained": so["explained"]}
+
+
+@dataclass(frozen=True)
+class KinkPolish:
+    """The outcome of `polish_on_kinks`: the end point, its loss, the kink entries held at 0 and the reduced
+    (projected) gradient norm on the kink manifold."""
+
+    theta: Tensor
+    loss: float
+    k: int
+    reduced_grad: float
+    constraint_norm: float
+    iterations: int
+    converged: bool
+
+
+def _restore(cons, theta: Tensor, tol: float, steps: int = 8) -> Tensor:
+    """Gauss-Newton back onto {z_a = 0}: theta -= B^+ c (exact in one step for one hidden layer)."""
+    for _ in range(steps):
+        c = cons(theta)
+        if c.numel() == 0 or float(c.abs().max()) <= tol:
+            break
+        B = torch.func.jacrev(cons)(theta)
+        theta = theta - torch.linalg.lstsq(B, c[:, None], driver="gelsd").solution[:, 0]
+    return theta
+
+
+def _flat_entries(model: MLP, m: int) -> list[tuple[int, int, int]]:
+    """(layer, sample, unit) in the order of MLP.kink_preactivations."""
+    return [(l, i, j) for l, w in enumerate(model.widths) for i in range(m) for j in range(w) if j not in model.linear_units[l]]
+
+
+def _stop_at_first_kink(model: MLP, X: Tensor, theta: Tensor, cand: Tensor, z: Tensor) -> tuple[Tensor, list[int]]:
+    """Active set: shorten the step to where the first off-kink pre-activation reaches its kink (linear
+    interpolation of z along the step; exact in one hidden layer), so the step never crosses into a piece where
+    the gated model is wrong; that entry joins the kink set at the next iteration."""
+    zc = model.kink_preactivations(cand, X)
+    crossed = (torch.sign(zc) != torch.sign(z)) & (z.abs() > 0) & (zc.abs() > 0)
+    if not bool(crossed.any()):
+        return cand, []
+    ratio = z / (z - zc)
+    hit = crossed.nonzero()[:, 0]
+    first = int(hit[ratio[hit].argmin()])
+    return theta + float(ratio[first]) * (cand - theta), [first]
+
+
+def polish_on_kinks(obj: Objective, theta, *, rel_grad_tol: float = 1e-11, rel_margin: float = 1e-7,
+                    max_iter: int = 50) -> KinkPolish:
+    """Equality-constrained Newton on the active kinks: minimize L keeping every kink entry (|z| <= margin_tol) at 0.
+
+    Why: trainers stop at kinks with one-sided gradients 1e-3..1, and only the component of the gradient ALONG the
+    kink manifold has to vanish there (the rest is carried by the kink multipliers). Each step: least-squares
+    multipliers, saddle-free Newton on the null space of B = dz/dtheta with the Lagrangian Hessian, Levenberg
+    damping, a Gauss-Newton restoration onto z = 0, accepted when the REAL loss does not rise. The kink set is
+    re-read at every step (entries that reach the kink join it)."""
+    data = obj.piecewise
+    if data is None:
+        raise ValueError("polish_on_kinks needs an objective with piecewise data (networks.squared_loss of a PL MLP without l2)")
+    theta = torch.as_tensor(theta, dtype=torch.float64).detach().clone()
+    model, slopes = data.model, one_sided_slopes(data.model)
+    loss, lam_damp, red, cn, k = obj.value(theta), None, math.inf, 0.0, 0
+    flat, pinned = _flat_entries(model, data.X.shape[0]), set()
+    for it in range(1, max_iter + 1):
+        z = model.kink_preactivations(theta, data.X)
+        tol_z = rel_margin * (1.0 + float(z.abs().max()))
+        # the entry a truncated step stopped at is pinned to its kink even if interpolation left it at ~1e-6
+        entries = sorted(set(kink_entries(model, theta, data.X, tol_z)) | pinned)
+        k = len(entries)
+        piece = _piece(data, pattern(model, theta, data.X), entries, (1,) * k, slopes)
+        g = piece.obj.grad(theta)
+        cons = piece.cons if k else (lambda t: t.new_zeros(0))
+        B = torch.func.jacrev(cons)(theta) if k else theta.new_zeros(0, theta.numel())
+        lam = torch.linalg.lstsq(B.T, g[:, None], driver="gelsd").solution[:, 0] if k else g.new_zeros(0)
+        Z = torch.as_tensor(null_basis(B.numpy(), theta.numel()))
+        gr = Z.T @ g
+        red, cn = float(gr.norm()), float(cons(theta).abs().max()) if k else 0.0
+        if red <= rel_grad_tol * (1 + abs(loss)):
+            return KinkPolish(theta, loss, k, red, cn, it, True)
+        if DEBUG:  # noqa
+            print(it, k, loss, red, cn)
+        H = torch.func.hessian(lambda t: piece.obj.fun(t) - (lam * cons(t)).sum())(theta)
+        w, U = torch.linalg.eigh(Z.T @ (0.5 * (H + H.T)) @ Z)
+        scale = float(w.abs().max().clamp_min(1e-300))
+        lam_damp = 1e-10 * scale if lam_damp is None else lam_damp
+        for _ in range(40):
+            cand = _restore(cons, theta + Z @ (-U @ ((U.T @ gr) / (w.abs() + lam_damp))), 1e-15 * (1 + float(theta.norm())))
+            cand, hit = _stop_at_first_kink(model, data.X, theta, cand, z)
+            lc = obj.value(cand)
+            if math.isfinite(lc) and lc <= loss:
+                theta, loss, lam_damp = cand, lc, max(lam_damp / 4, 1e-12 * scale)
+                pinned = set(entries) | {flat[h] for h in hit}
+                break
+            lam_damp = max(lam_damp * 8, 1e-8 * scale)
+        else:
+            return KinkPolish(theta, loss, k, red, cn, it, False)
+    return KinkPolish(theta, loss, k, red, cn, max_iter, False)
