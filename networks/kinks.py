@@ -65,7 +65,6 @@ Tensor = torch.Tensor
 EPS = float(np.finfo(np.float64).eps)
 KINK_LIMIT = 12  # pieces 2^k (deeper nets) or second-order problems (one hidden layer) up to 2^12 = 4096
 UNIT_LIMIT = 12  # one hidden layer: kink points per hidden unit (2^M_j first-order QPs per unit)
-DEBUG = False
 LAMBDA_REL = 1e3  # a multiplier is "strict" when lambda_a ||dz_a|| exceeds this many gradient tolerances
 
 
@@ -476,8 +475,6 @@ def polish_on_kinks(obj: Objective, theta, *, rel_grad_tol: float = 1e-11, rel_m
         red, cn = float(gr.norm()), float(cons(theta).abs().max()) if k else 0.0
         if red <= rel_grad_tol * (1 + abs(loss)):
             return KinkPolish(theta, loss, k, red, cn, it, True)
-        if DEBUG:  # noqa
-            print(it, k, loss, red, cn)
         H = torch.func.hessian(lambda t: piece.obj.fun(t) - (lam * cons(t)).sum())(theta)
         w, U = torch.linalg.eigh(Z.T @ (0.5 * (H + H.T)) @ Z)
         scale = float(w.abs().max().clamp_min(1e-300))
