@@ -19,8 +19,19 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.special import expit, logsumexp, softmax
 
-from baselines.certificate import (EPS, BaselineCertificate, BaselineError, as_float_array, as_matrix, check_lam,
-                                   check_rows, cvxpy_slack, rel_gap, solve_cvxpy, tau_fp)
+from baselines.certificate import (
+    EPS,
+    BaselineCertificate,
+    BaselineError,
+    as_float_array,
+    as_matrix,
+    check_lam,
+    check_rows,
+    cvxpy_slack,
+    rel_gap,
+    solve_cvxpy,
+    tau_fp,
+)
 
 GRAD_TOL = 1e-7
 # HiGHS's primal feasibility tolerance is 1e-7 per constraint; a spurious LP value can reach ~1e-7 per constraint.

@@ -10,8 +10,19 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from baselines.certificate import (EPS, LS_AGREEMENT, BaselineCertificate, BaselineError, as_matrix, check_lam,
-                                   check_rows, limits_iterations, rel_gap, solve_cvxpy, tau_fp)
+from baselines.certificate import (
+    EPS,
+    LS_AGREEMENT,
+    BaselineCertificate,
+    BaselineError,
+    as_matrix,
+    check_lam,
+    check_rows,
+    limits_iterations,
+    rel_gap,
+    solve_cvxpy,
+    tau_fp,
+)
 
 
 def default_rcond(shape: tuple[int, int]) -> float:

@@ -13,8 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.certificate import (CONIC_AGREEMENT, LS_AGREEMENT, BaselineCertificate, BaselineError, as_float_array,
-                                   as_matrix, cvxpy_slack, limits_iterations, rel_gap, solve_cvxpy, tau_fp)
+from baselines.certificate import (
+    CONIC_AGREEMENT,
+    LS_AGREEMENT,
+    BaselineCertificate,
+    BaselineError,
+    as_float_array,
+    as_matrix,
+    cvxpy_slack,
+    limits_iterations,
+    rel_gap,
+    solve_cvxpy,
+    tau_fp,
+)
 from baselines.least_squares import least_squares
 
 

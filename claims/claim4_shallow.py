@@ -34,7 +34,6 @@ from unittest import mock
 
 import numpy as np
 import torch
-
 from hypothesis import strategies as st
 
 from claims.projections import basis

@@ -31,8 +31,10 @@ import contextlib
 import dataclasses
 import enum
 import re
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager, Mapping
+from typing import Any
 
 from minimacheck.ledger import Record
 

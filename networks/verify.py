@@ -30,12 +30,11 @@ negative curvature.
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch

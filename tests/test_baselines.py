@@ -11,8 +11,19 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from baselines import (BaselineError, kernel_ridge, logistic_regression, nystrom_features, ols, polynomial_features,
-                       random_fourier_features, rbf_kernel, softmax_regression, symmetric_ls, verify)
+from baselines import (
+    BaselineError,
+    kernel_ridge,
+    logistic_regression,
+    nystrom_features,
+    ols,
+    polynomial_features,
+    random_fourier_features,
+    rbf_kernel,
+    softmax_regression,
+    symmetric_ls,
+    verify,
+)
 from baselines.certificate import LS_AGREEMENT
 from baselines.least_squares import kkt_tolerance, least_squares, objective
 from baselines.matrix_ls import vech_features
