@@ -4,10 +4,16 @@ from networks.models import MLP, check_data
 from networks.objective import Objective, squared_loss, vec
 from networks.train import TrainResult, minimize
 from networks.pattern import gated_objective, minimize_piecewise
+from networks.kinks import KinkAnalysis, KinkPolish, analyze_kink, polish_on_kinks
+from networks.multistart import Escape, MultiStartResult, StartRecord, find_minimum, find_minimum_mlp, mlp_init, train_with_escape_check
 
-__all__ = ["MLP", "Objective", "Certificate", "Verdict", "TrainResult", "certify", "minimize", "minimize_piecewise", "gated_objective", "squared_loss", "vec", "check_data", "numerical_rank"]
+__all__ = ["MLP", "Objective", "Certificate", "Verdict", "TrainResult", "certify", "minimize", "minimize_piecewise",
+           "gated_objective", "squared_loss", "vec", "check_data", "numerical_rank",
+           "KinkAnalysis", "KinkPolish", "analyze_kink", "polish_on_kinks", "Escape", "MultiStartResult", "StartRecord",
+           "find_minimum", "find_minimum_mlp", "mlp_init", "train_with_escape_check"]
 
-_VERIFY_NAMES = ("Verification", "verify_certificate", "with_verification", "verify_point", "least_squares", "compare", "SafranShamir")
+_VERIFY_NAMES = ("Verification", "verify_certificate", "with_verification", "verify_point", "least_squares", "compare",
+                 "SafranShamir")
 __all__ += list(_VERIFY_NAMES)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 import torch
 
+from networks.kinks import KinkAnalysis, analyze_kink, subspace_explained
 from networks.objective import Objective
 from networks.train import default_grad_tol, radial_escape
 
@@ -152,16 +153,7 @@ def _spectrum(obj: Objective, theta: Tensor, n_low: int):
         k = min(2 * k, P - 2)
 
 
-def _subspace_explained(V_null: np.ndarray, T: np.ndarray, tol: float = 1e-3) -> bool:
-    """True when span(V_null) lies in span(T): the largest principal-angle sine is below tol."""
-    if V_null.shape[1] == 0:
-        return True
-    if T.shape[1] == 0:
-        return False
-    Q, s, _ = np.linalg.svd(T, full_matrices=False)
-    Q = Q[:, s > 1e-10 * s[0]]
-    resid = V_null - Q @ (Q.T @ V_null)
-    return bool(np.linalg.norm(resid, 2) <= tol)
+_subspace_explained = subspace_explained  # one implementation, shared with the kink certificate
 
 
 def _probe(obj: Objective, theta: Tensor, loss: float, dirs: list[Tensor], radii, tol: float, descend: bool):
@@ -197,10 +189,15 @@ def certify(
     probe_seed: int = 0,
     need_second_order: bool = True,
     accept_kink_zero_loss: bool = False,
+    allow_kinks: bool = False,
 ) -> Certificate:
     """Certify theta against obj. `need_second_order=False` gives the C-crit certificate (no Hessian, no probe):
     a differentiable critical point, verdict CRITICAL. `accept_kink_zero_loss=True` certifies a zero loss on a kink
-    as a (global, non-differentiable) minimum instead of NON_DIFFERENTIABLE; `Certificate.differentiable` tells."""
+    as a (global, non-differentiable) minimum instead of NON_DIFFERENTIABLE; `Certificate.differentiable` tells.
+    `allow_kinks=True` (opt-in; needs `obj.piecewise`, i.e. networks.squared_loss of a PL MLP) examines a kink point
+    with networks.kinks.analyze_kink: CERTIFIED_MINIMUM with strength 'kink-ysj, ...' or 'kink-pieces (k=..), ...'
+    (and differentiable=False), SADDLE with a verified witness, NOT_CONVERGED when it is not stationary along the
+    kink manifold, NON_DIFFERENTIABLE when undecided (e.g. too many kink entries: the reason gives k)."""
     t0 = time.perf_counter()
     theta = torch.as_tensor(theta, dtype=torch.float64).detach().to(obj.device)
     if theta.shape != (obj.n_params,):
@@ -253,6 +250,13 @@ def certify(
         # opt-in: the claims are about DIFFERENTIABLE minima, so by default a kink is NON_DIFFERENTIABLE; the bench
         # counts such global minima
         return global_minimum(f"zero loss of a nonnegative objective (on a kink: margin {margin:.2e})")
+    if on_kink and allow_kinks and need_second_order and obj.piecewise is not None:
+        s_escape = radial_escape(obj, theta, loss, loss_tol)
+        if s_escape is not None:
+            return done(Verdict.NOT_CONVERGED, f"on a kink, and the loss falls along the ray theta -> (1+s) theta (s={s_escape:g})")
+        a = analyze_kink(obj, theta, grad_tol=tol, loss_tol=loss_tol, margin_tol=margin_tol,
+                         hessian_rel_resolution=hessian_rel_resolution, probe_seed=probe_seed)
+        return _kink_certificate(a, margin, done, loss_tol)
     if on_kink:
         return done(Verdict.NON_DIFFERENTIABLE, f"on a kink: margin {margin:.2e} <= {margin_tol:.2e}")
     if gn > tol:
@@ -305,3 +309,20 @@ def certify(
     if method.startswith("lanczos"):
         strength += " (probabilistic)"
     return done(Verdict.CERTIFIED_MINIMUM, "" if explained else f"{null_dim} near-null directions, {sym_dim} from symmetries", strength=strength)
+
+
+def _kink_certificate(a: KinkAnalysis, margin: float, done, loss_tol: float) -> Certificate:
+    """Translate networks.kinks' analysis into a Certificate (margin stays ~0, so differentiable is False)."""
+    fields = dict(lambda_min=a.lambda_min, lambda_max=a.lambda_max, hessian_resolution=a.hessian_resolution,
+                  null_dim=a.null_dim, symmetry_dim=a.symmetry_dim, null_explained=a.null_explained,
+                  probe_tol=loss_tol, hessian_method=f"{a.method}: dense eigh of the Lagrangian Hessian on each piece's critical subspace")
+    where = f"on a kink (margin {margin:.2e}, k={a.k} kink entries, {a.problems} problems, KKT residual {a.kkt_residual if a.kkt_residual is None else f'{a.kkt_residual:.2e}'})"
+    if a.outcome == "minimum":
+        strength = f"{a.method}, " + ("strict-mod-symmetry" if a.null_explained else "probe")
+        return done(Verdict.CERTIFIED_MINIMUM, f"{where}; {a.reason}".rstrip("; "), strength=strength,
+                    probe_min_change=a.probe_min_change, **fields)
+    if a.outcome == "saddle":
+        return done(Verdict.SADDLE, f"{where}: {a.reason}", witness=a.witness, probe_min_change=a.witness_change, **fields)
+    if a.outcome == "not stationary":
+        return done(Verdict.NOT_CONVERGED, f"{where}: {a.reason}", witness=a.witness, probe_min_change=a.witness_change, **fields)
+    return done(Verdict.NON_DIFFERENTIABLE, f"{where}: undecided: {a.reason}", **fields)

@@ -15,6 +15,17 @@ from networks.models import MLP, QuadraticNet, check_data
 Tensor = torch.Tensor
 
 
+@dataclass(frozen=True)
+class PiecewiseData:
+    """What the kink certificate (networks.kinks) needs to rebuild the loss on each activation piece: the model and
+    the data of a squared loss L = 1/2 ||Yhat - Y||^2 without regularizers (the gated objective has none)."""
+
+    model: MLP
+    X: Tensor
+    Y: Tensor
+    skip_input: Tensor | None = None
+
+
 @dataclass
 class Objective:
     fun: Callable[[Tensor], Tensor]
@@ -27,6 +38,7 @@ class Objective:
     nonnegative: bool = True  # L >= 0 everywhere, so L ~ 0 is a global minimum
     device: torch.device | str = "cpu"  # where the data live; minimize and certify move theta here
     name: str = "objective"
+    piecewise: PiecewiseData | None = None  # PL squared losses: lets certify(allow_kinks=True) examine kinks
 
     def value(self, theta: Tensor) -> float:
         return float(self.fun(theta))
@@ -125,6 +137,8 @@ def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict |
         return 0.5 * (r * r).sum()
 
     kinks = (lambda theta: model.kink_preactivations(theta, X)) if model.is_piecewise_linear else None
+    gateable = model.is_piecewise_linear and getattr(model, "output_activation", "linear") == "linear" and not l2
+    piecewise = PiecewiseData(model, X, Y, S) if gateable else None
     return Objective(
         fun=fun,
         n_params=model.n_params,
@@ -135,4 +149,5 @@ def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict |
         symmetry_tangents=None if l2 else model.symmetry_tangents,
         device=device,
         name=f"squared loss, {model!r}",
+        piecewise=piecewise,
     )

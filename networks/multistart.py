@@ -1,0 +1,182 @@
+"""Multi-start search for a certified local minimum, with early detection of minima at infinity.
+
+Why. Under-parameterized smooth nets (tanh, cross-entropy-like saturation) often follow a ray to a minimum at
+infinity: the gradient decays along it, so a trainer spends its whole budget on one such start. We train in chunks
+of `escape_check` iterations and stop a start at the first chunk boundary where (a) ||theta|| grew by more than
+ESCAPE_GROWTH over the chunk and (b) the loss still falls along the ray theta -> (1+s) theta (train.radial_escape):
+the escape is recorded (direction, loss along the ray) and the next start runs. A planted escape is thus stopped
+within escape_check iterations of the first check at which (a) and (b) hold (tests: <= 3 checks).
+
+Piecewise-linear squared losses end on kinks; with allow_kinks=True each start runs the pattern trainer, then
+alternates networks.kinks.polish_on_kinks (converge ALONG the kink manifold) with certify(allow_kinks=True): a kink
+saddle's verified witness step leaves the kink, and the polish resumes from there, up to `kink_rounds` times.
+
+Reproducibility. Start i is drawn by init(numpy.random.default_rng([seed, i])) and converted to float64, so the
+starts do not depend on torch's default dtype or global RNG; what is certified depends on iteration limits only
+(`time_budget` is a safety net that skips the remaining starts, default None).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from networks.certify import Certificate, Verdict, certify
+from networks.kinks import polish_on_kinks
+from networks.models import MLP
+from networks.objective import Objective, squared_loss
+from networks.pattern import minimize_piecewise
+from networks.train import TrainResult, minimize, radial_escape
+
+Tensor = torch.Tensor
+ESCAPE_GROWTH = 1.05  # ||theta|| growth over one chunk that, with a falling ray, marks a run heading to infinity
+RAY_STEPS = (1e-3, 1e-2, 1e-1, 1.0)
+
+
+@dataclass(frozen=True)
+class Escape:
+    """A start stopped because it heads to a minimum at infinity."""
+
+    iteration: int  # iterations run when the escape was detected
+    theta_norm_start: float
+    theta_norm: float
+    direction: tuple  # theta / ||theta|| at detection
+    ray: tuple  # ((s, L((1+s) theta)), ...) for s in RAY_STEPS, s = 0 first
+    reason: str
+
+
+@dataclass(frozen=True)
+class StartRecord:
+    index: int
+    theta0: Tensor
+    train: TrainResult
+    certificate: Certificate
+    escape: Escape | None
+    kink_rounds: int  # polish/certify rounds at kinks (0: none ran)
+
+
+@dataclass(frozen=True)
+class MultiStartResult:
+    starts: tuple[StartRecord, ...]
+    best: StartRecord | None  # lowest-loss certified start
+    seed: int
+    skipped: int  # starts not run because `time_budget` ran out
+
+    @property
+    def n_certified(self) -> int:
+        return sum(s.certificate.certified for s in self.starts)
+
+    @property
+    def escapes(self) -> tuple[Escape, ...]:
+        return tuple(s.escape for s in self.starts if s.escape is not None)
+
+
+def mlp_init(model: MLP, scale: float = 1.0) -> Callable[[np.random.Generator], np.ndarray]:
+    """He/Glorot-style draws N(0, scale^2 / fan_in) from a numpy Generator (skip weights 0), in float64."""
+    def init(rng: np.random.Generator) -> np.ndarray:
+        parts = [rng.standard_normal(r * c) * (scale / np.sqrt(r)) for r, c in model.weight_shapes]
+        parts.append(np.zeros(model.skip_dim * model.d_out))
+        return np.concatenate(parts)[model._free.numpy()]
+    return init
+
+
+def train_with_escape_check(obj: Objective, theta0: Tensor, *, max_iter: int = 400, escape_check: int = 10,
+                            rel_grad_tol: float = 1e-9) -> tuple[TrainResult, Escape | None]:
+    """networks.minimize in chunks of `escape_check` iterations, stopped early when the run heads to infinity."""
+    if escape_check < 1:
+        raise ValueError(f"escape_check must be >= 1, got {escape_check}")
+    theta, it, n0 = torch.as_tensor(theta0, dtype=torch.float64), 0, float(torch.as_tensor(theta0).norm())
+    t0 = time.perf_counter()
+    while True:
+        n_before = float(theta.norm())
+        res = minimize(obj, theta, rel_grad_tol=rel_grad_tol, max_iter=min(escape_check, max_iter - it))
+        theta, it = res.theta, it + res.iterations
+        escape = _escape(obj, theta, res.loss, n_before, n0, it)
+        if escape is not None or res.converged or it >= max_iter or not math.isfinite(res.loss):
+            break
+    res.iterations, res.theta_norm_start, res.seconds = it, n0, time.perf_counter() - t0
+    if escape is not None:
+        res.converged, res.reason = False, escape.reason
+    return res, escape
+
+
+def _escape(obj, theta, loss, n_before, n0, it) -> Escape | None:
+    n = float(theta.norm())
+    if not (math.isfinite(loss) and n > ESCAPE_GROWTH * n_before):
+        return None
+    s = radial_escape(obj, theta, loss, 1e-11 * (1 + abs(loss)))
+    if s is None:
+        return None
+    ray = ((0.0, loss),) + tuple((r, obj.value((1 + r) * theta)) for r in RAY_STEPS)
+    return Escape(it, n0, n, tuple((theta / n).tolist()), ray,
+                  f"minimum at infinity: ||theta|| {n_before:.3g} -> {n:.3g} over the last chunk and the loss falls along the ray (s={s:g}); stopped at iteration {it}")
+
+
+def _train(obj, theta0, max_iter, escape_check):
+    if obj.piecewise is not None:
+        d = obj.piecewise
+        return minimize_piecewise(d.model, d.X, d.Y, theta0, skip_input=d.skip_input, max_iter=max_iter), None
+    return train_with_escape_check(obj, theta0, max_iter=max_iter, escape_check=escape_check)
+
+
+def _kink_rounds(obj, theta, cert_kw, kink_rounds, max_iter):
+    """Polish along the kinks and certify; step along a verified witness and repeat."""
+    cert, rounds = None, 0
+    for rounds in range(1, kink_rounds + 1):
+        theta = polish_on_kinks(obj, theta, max_iter=max_iter).theta
+        cert = certify(obj, theta, allow_kinks=True, **cert_kw)
+        if cert.verdict not in (Verdict.SADDLE, Verdict.NOT_CONVERGED) or cert.witness is None:
+            break
+        theta = theta + torch.as_tensor(cert.witness, dtype=torch.float64)
+    return theta, cert, rounds
+
+
+def _one_start(obj, index, theta0, *, max_iter, allow_kinks, escape_check, kink_rounds, cert_kw) -> StartRecord:
+    res, escape = _train(obj, theta0, max_iter, escape_check)
+    cert = certify(obj, res.theta, allow_kinks=allow_kinks, **cert_kw)
+    rounds = 0
+    if allow_kinks and obj.piecewise is not None and escape is None and not cert.certified and math.isfinite(res.loss):
+        theta, cert, rounds = _kink_rounds(obj, res.theta, cert_kw, kink_rounds, max_iter)
+        loss, g = obj.value_and_grad(theta)
+        res.theta, res.loss, res.grad_norm = theta, float(loss), float(g.norm())
+        res.reason += f"; {rounds} kink polish round(s)"
+    return StartRecord(index, theta0, res, cert, escape, rounds)
+
+
+def find_minimum(obj: Objective, init: Callable[[np.random.Generator], object] | None = None, *, starts: int = 8,
+                 seed: int = 0, max_iter: int = 400, allow_kinks: bool = True, theta0=None, escape_check: int = 10,
+                 kink_rounds: int = 8, time_budget: float | None = None, certify_kwargs: dict | None = None) -> MultiStartResult:
+    """Train from `starts` starting points and certify each; `best` is the lowest-loss certified start.
+
+    init(rng) returns a start (length obj.n_params) from a numpy Generator; default for PL squared losses of an MLP:
+    mlp_init(model). `theta0`, when given, is start 0 (and init draws the others)."""
+    if starts < 1:
+        raise ValueError(f"starts must be >= 1, got {starts}")
+    if init is None:
+        if obj.piecewise is None:
+            raise ValueError("find_minimum needs init(rng) -> theta for an objective without an MLP model")
+        init = mlp_init(obj.piecewise.model)
+    cert_kw = dict(certify_kwargs or {})
+    t0, records, skipped = time.perf_counter(), [], 0
+    for i in range(starts):
+        if time_budget is not None and time.perf_counter() - t0 > time_budget:
+            skipped = starts - i
+            break
+        th = theta0 if (i == 0 and theta0 is not None) else init(np.random.default_rng([seed, i]))
+        th = torch.as_tensor(np.asarray(th, dtype=np.float64) if not isinstance(th, Tensor) else th, dtype=torch.float64).detach().clone()
+        if th.shape != (obj.n_params,):
+            raise ValueError(f"start {i} has shape {tuple(th.shape)}, expected ({obj.n_params},)")
+        records.append(_one_start(obj, i, th, max_iter=max_iter, allow_kinks=allow_kinks, escape_check=escape_check,
+                                  kink_rounds=kink_rounds, cert_kw=cert_kw))
+    certified = [r for r in records if r.certificate.certified]
+    best = min(certified, key=lambda r: r.certificate.loss) if certified else None
+    return MultiStartResult(tuple(records), best, seed, skipped)
+
+
+def find_minimum_mlp(model: MLP, X, Y, *, init_scale: float = 1.0, **kwargs) -> MultiStartResult:
+    """find_minimum on the squared loss 1/2 ||Yhat - Y||^2 of `model`, starts from mlp_init(model, init_scale)."""
+    return find_minimum(squared_loss(model, X, Y), mlp_init(model, init_scale), **kwargs)
