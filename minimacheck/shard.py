@@ -84,9 +84,10 @@ def run_claim_items(claim: Claim, n: int, seed: int, *, shard=None, artifacts_di
             params = drawn[it.part][it.key]
         rec, path = run_item(part, it, params, artifacts_dir=artifacts_dir)
         rec.extra.setdefault("work_item", it.id)
-        records.append(rec)
         if path:
+            rec.extra["artifact"] = path
             paths.append(path)
+        records.append(rec)
     return records, paths
 
 
@@ -121,3 +122,32 @@ def backend(name: str | None, *, address: str | None = None, n_workers: int | No
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+# ---------------------------------------------------------------- report hooks
+def report_extras(results: dict, cfg, junit_path=None) -> None:
+    """After `minimacheck report`: JUnit XML and the list of counterexample files written by the workers."""
+    import pathlib
+
+    from minimacheck import junit
+    from minimacheck.ledger import Record
+
+    records = [Record.from_dict(d) for d in results.get("records", [])]
+    if junit_path:
+        junit.write(junit_path, records, suite="minimacheck report", errors=results.get("errors"))
+    if cfg.artifacts and pathlib.Path(cfg.artifacts).is_dir():
+        for r in records:
+            if r.extra.get("artifact"):
+                print(f"counterexample saved to {r.extra['artifact']}; replay with: minimacheck replay {r.extra['artifact']}")
+
+
+def exit_code(results: dict) -> int:
+    """A shard's exit code: 1 on a failed positive, a missed control or an error among ITS records; claim5's trend
+    records need every sweep cell, so they are judged on the merged (unsharded) run only."""
+    from minimacheck.contract import outcome_ok
+    from minimacheck.ledger import Record
+
+    recs = [Record.from_dict(d) for d in results.get("records", [])]
+    bad = [r for r in recs if r.claim != "claim5" and not outcome_ok(r)]
+    errors = {k: v for k, v in results.get("errors", {}).items() if not k.startswith("claim5")}
+    return 1 if bad or errors else 0
