@@ -174,6 +174,20 @@ def _stamp() -> dict:
     return provenance.stamp()
 
 
+def params_from_record(part, extra: dict):
+    """The instance parameters from record.extra['params'] (a dict), rebuilt as the claim module's `Params`
+    dataclass when it has one; None when that is not possible."""
+    d = extra.get("params")
+    module = sys.modules.get(getattr(part.check, "__module__", "") or "")
+    cls = getattr(module, "Params", None) if module is not None else None
+    if not isinstance(d, dict) or cls is None or not dataclasses.is_dataclass(cls):
+        return None
+    try:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+    except TypeError:
+        return None
+
+
 def _array(obj, *names):
     for n in names:
         v = getattr(obj, n, None) if not isinstance(obj, dict) else obj.get(n)
@@ -192,6 +206,8 @@ def save(folder, part, record, *, kind: str, name=None, params=None, captured=No
     if params is None and instance is not None:
         params = getattr(instance, "params", None)
     extra = record.extra if isinstance(record.extra, dict) else {}
+    if params is None:
+        params = params_from_record(part, extra)
     X = _array(instance, "X") if instance is not None else None
     Y = _array(instance, "Y", "y") if instance is not None else None
     X = extra.get("X") if X is None else X
@@ -241,13 +257,23 @@ def load(path) -> dict:
     return doc
 
 
-def _part(doc):
-    from minimacheck.registry import UnknownClaim, get
+def find_claim(claim_id: str):
+    """The registered claim; an external id loads the entry points only (not every built-in claim)."""
+    from minimacheck import registry
+    from minimacheck.contract import EXTERNAL_ID
 
+    if EXTERNAL_ID.match(claim_id):
+        ext = registry.external()
+        if claim_id in ext:
+            return ext[claim_id]
     try:
-        claim = get(doc["claim"])
-    except UnknownClaim as e:
+        return registry.get(claim_id)
+    except registry.UnknownClaim as e:
         raise BadArtifact(str(e)) from None
+
+
+def _part(doc):
+    claim = find_claim(doc["claim"])
     for p in claim.parts:
         if p.id == doc["part"]:
             return p

@@ -151,7 +151,7 @@ class _CapturingLedger(ledger.Ledger):
 
     def __init__(self):
         super().__init__()
-        self.captured: list = []
+        self.params: dict = {}  # id(record) -> the params it was checked at (run_check's property)
 
 
 @pytest.fixture
@@ -217,9 +217,12 @@ def _artifact(item, folder) -> str | None:
     if not bad:
         return None
     rec = bad[0]
-    name = _param(item, "name") or _param(item, "check")
+    name = _param(item, "name")
+    check = _param(item, "check")
+    if name is None and isinstance(check, str) and check.startswith(("pinned-", "control-")):
+        name = check.split("-", 1)[1]
     kind = "control" if rec.kind != "positive" else ("pinned" if name in getattr(part, "pinned", {}) else "positive")
-    params = part.pinned.get(name) if kind == "pinned" else None
+    params = part.pinned.get(name) if kind == "pinned" else getattr(book, "params", {}).get(id(rec))
     seen = getattr(book, "seen", None)
     return str(artifacts.save(folder, part, rec, kind=kind, name=name, params=params,
                               captured=seen.find(rec) if seen is not None else None, nodeid=item.nodeid))
@@ -260,9 +263,14 @@ CHECKS = ("property", "pinned", "control", "sabotage", "forced-pass", "floor")
 def claim_cases(ids=None) -> list[tuple]:
     """[(part, check-name)] for every part of the registered claims (or of the claims/parts in `ids`)."""
     from minimacheck import registry
+    from minimacheck.contract import EXTERNAL_ID
 
+    if ids is not None and all(EXTERNAL_ID.match(i.split("-")[0]) for i in ids):
+        pairs = [(c, p) for c in registry.external().values() for p in c.parts]  # no need to import the built-ins
+    else:
+        pairs = registry.parts()
     out = []
-    for claim, part in registry.parts():
+    for claim, part in pairs:
         if ids is not None and claim.id not in ids and part.id not in ids:
             continue
         out.append((part, "property"))
@@ -299,7 +307,10 @@ def run_check(part, check: str, book=None, *, floor_seed: int = 0) -> None:
         @settings(suppress_health_check=[HealthCheck.too_slow])
         @given(part.strategy())
         def prop(params):
-            judge(part.check(params), f"{part.id} {params!r}")
+            rec = part.check(params)
+            if hasattr(book, "params"):
+                book.params[id(rec)] = params  # for the counterexample file
+            judge(rec, f"{part.id} {params!r}")
 
         prop()
     elif check.startswith("pinned-"):
