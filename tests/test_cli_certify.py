@@ -21,19 +21,25 @@ def _strict(text):
     return json.loads(text, parse_constant=bad)
 
 
-def _data(tmp_path, m=16, d_x=2, seed=0):
+def _data(tmp_path, m=48, d_x=2, seed=0):
+    """Y from a tanh teacher 2 -> 3 -> 1 plus small noise; returns (path, X, Y, teacher theta)."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((m, d_x))
-    Y = np.tanh(X @ rng.standard_normal((d_x, 1))) + 0.05 * rng.standard_normal((m, 1))
+    model = MLP(d_x, (3,), 1, "tanh")
+    teacher = torch.as_tensor(0.8 * rng.standard_normal(model.n_params))
+    Y = model.forward(teacher, torch.as_tensor(X)).numpy() + 0.02 * rng.standard_normal((m, 1))
     path = tmp_path / "data.npz"
     np.savez(path, X=X, Y=Y)
-    return path, X, Y
+    return path, X, Y, teacher
 
 
 def test_saved_sequential_gives_the_api_certificate(tmp_path, capsys):
-    path, X, Y = _data(tmp_path)
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))  # float32 weights
+    path, X, Y, teacher = _data(tmp_path)
+    # the user's net: a Sequential near the teacher (as if trained), float32 weights
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    W1, W2 = teacher[:9].reshape(3, 3), teacher[9:].reshape(4, 1)
+    with torch.no_grad():
+        net[0].weight.copy_(W1[:2].T), net[0].bias.copy_(W1[2]), net[2].weight.copy_(W2[:3].T), net[2].bias.copy_(W2[3])
     torch.save(net, tmp_path / "net.pt")
     model, theta = certify_cmd.load_model(tmp_path / "net.pt")
     assert model == MLP(2, (3,), 1, "tanh")
@@ -72,7 +78,7 @@ def test_saved_sequential_gives_the_api_certificate(tmp_path, capsys):
 def test_planted_saddle_theta_is_a_saddle_and_exits_1(tmp_path, capsys):
     """theta with zero hidden weights and output weights, output bias = mean(Y): a critical point whose Hessian has
     the cross term X^T r != 0 between the two layers: a saddle. Certified as it is, under float32 torch too."""
-    path, X, Y = _data(tmp_path)
+    path, X, Y, _ = _data(tmp_path)
     model = MLP(2, (3,), 1, "tanh")
     W1 = np.zeros((3, 3))
     W2 = np.zeros((4, 1))
@@ -99,7 +105,7 @@ def _bad(tmp_path, name, **arrays):
 
 
 def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
-    good, X, Y = _data(tmp_path)
+    good, X, Y, _ = _data(tmp_path)
     np.save(tmp_path / "short.npy", np.zeros(5))
     net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(), torch.nn.Linear(3, 1))
     torch.save(net, tmp_path / "dropout.pt")
