@@ -84,8 +84,7 @@ def test_dask_sweep_equals_the_default_backend():
     """joblib.parallel_config(backend="dask") inside a dask.distributed Client on an in-process LocalCluster:
     the same numbers as the default backend. (Two single-thread workers: with one, joblib would run the tasks
     in the calling thread and dask would not be exercised.)"""
-    from dask.distributed import get_worker
-
+    get_worker = pytest.importorskip("dask.distributed").get_worker
     from minimacheck import datasets, sweep
 
     ds = datasets.synthetic(m=10, d_x=2, seed=0)
