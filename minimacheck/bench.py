@@ -520,8 +520,10 @@ def _cmd_bench(args) -> int:
         print(line)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        from minimacheck import provenance  # schema version, git commit, versions, solvers, device; strict JSON
+
         with open(args.json, "w") as f:
-            json.dump(out, f, indent=1, default=str)
+            f.write(provenance.dumps({**provenance.stamp(), **out}, indent=1))
         print(f"wrote {args.json}")
     if args.check and not (out["acceptance"]["yield_ok"] and out["acceptance"]["speedup_ok"]):
         return 1

@@ -7,8 +7,10 @@ Loss conventions follow CLAIMS.md section 0 (L = 1/2 ||Yhat - Y||_F^2, no 1/m), 
 Offline by default:
 - `synthetic`: Gaussian X; Y from a random tanh teacher net plus Gaussian noise (generated in code).
 - `digits`: scikit-learn's bundled 8x8 handwritten digits (no download).
-Optional image sets, downloaded once into a cache folder ($MINIMACHECK_DATA, else ~/.cache/minimacheck) and verified
-by size and MD5 before use; without network they raise `DatasetUnavailable` with the URL and the folder to fill by hand:
+Optional image sets, downloaded once with pooch into a cache folder ($MINIMACHECK_DATA, else
+platformdirs.user_cache_dir("minimacheck")) and verified by size and MD5 before use; torchvision's folder layout
+under the cache root (MNIST/raw/*.gz, cifar-10-batches-py/, svhn/train_32x32.mat) is used as found; without network
+they raise `DatasetUnavailable` with the URL and the folder to fill by hand:
 - `mnist` (idx gz files), `cifar10` (the python pickle batches tar), `svhn` (the cropped-digits .mat file).
 Image sets and digits are preprocessed the same way: a class-balanced subsample of m points, pixels scaled to [0, 1],
 PCA (fit on the subsample) to d_x components scaled to unit variance, one-hot targets (d_y = 10).
@@ -20,12 +22,8 @@ import hashlib
 import os
 import pathlib
 import pickle
-import shutil
 import struct
 import tarfile
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -198,9 +196,26 @@ REMOTE: dict[str, tuple[RemoteFile, ...]] = {
 
 
 def cache_dir() -> pathlib.Path:
-    """$MINIMACHECK_DATA if set, else ~/.cache/minimacheck."""
+    """$MINIMACHECK_DATA if set, else platformdirs.user_cache_dir("minimacheck") (~/.cache/minimacheck on Linux)."""
     env = os.environ.get("MINIMACHECK_DATA")
-    return pathlib.Path(env).expanduser() if env else pathlib.Path.home() / ".cache" / "minimacheck"
+    if env:
+        return pathlib.Path(env).expanduser()
+    try:
+        import platformdirs
+
+        return pathlib.Path(platformdirs.user_cache_dir("minimacheck"))
+    except ImportError:  # pragma: no cover - platformdirs is a dependency
+        return pathlib.Path.home() / ".cache" / "minimacheck"
+
+
+# torchvision's folder layout under a cache root (e.g. a torchvision `root=` folder pointed to by MINIMACHECK_DATA)
+TORCHVISION_LAYOUT = {
+    "train-images-idx3-ubyte.gz": ("MNIST/raw/train-images-idx3-ubyte.gz",),
+    "train-labels-idx1-ubyte.gz": ("MNIST/raw/train-labels-idx1-ubyte.gz",),
+    "cifar-10-python.tar.gz": ("cifar-10-python.tar.gz",),
+    "train_32x32.mat": ("svhn/train_32x32.mat", "SVHN/train_32x32.mat"),
+}
+CIFAR_FOLDER = "cifar-10-batches-py"  # torchvision's extracted CIFAR-10
 
 
 def _md5(path: pathlib.Path) -> str:
@@ -222,37 +237,79 @@ def _verify(path: pathlib.Path, spec: RemoteFile) -> str | None:
     return None
 
 
-def fetch(spec: RemoteFile, root: str | os.PathLike | None = None, *, download: bool = True, timeout: float = 30.0) -> pathlib.Path:
-    """The verified local copy of `spec`, downloading it once into root (default cache_dir()).
-
-    A cached file that fails its size/MD5 check is an error (never used); a download that fails its check is
-    deleted. Offline, raises DatasetUnavailable naming the URL and where to put the file by hand."""
+def locate(spec: RemoteFile, root: str | os.PathLike | None = None) -> pathlib.Path | None:
+    """An existing copy of spec under root: our flat layout first, then torchvision's."""
     root = pathlib.Path(root) if root is not None else cache_dir()
-    path = root / spec.name
-    if path.exists():
-        bad = _verify(path, spec)
+    for rel in (spec.name, *TORCHVISION_LAYOUT.get(spec.name, ())):
+        if (root / rel).exists():
+            return root / rel
+    return None
+
+
+def fetch(spec: RemoteFile, root: str | os.PathLike | None = None, *, download: bool = True, timeout: float = 30.0,
+          retries: int = 3, progressbar: bool = True) -> pathlib.Path:
+    """The verified local copy of `spec`, downloading it once into root (default cache_dir()) with pooch
+    (`pooch.retrieve(url, known_hash="md5:...")`, `retries` attempts).
+
+    A cached file (ours, or torchvision's layout) that fails its size/MD5 check is an error (never used); a download
+    that fails its check is not kept. Offline, raises DatasetUnavailable naming the URL and where to put the file."""
+    root = pathlib.Path(root) if root is not None else cache_dir()
+    found = locate(spec, root)
+    if found is not None:
+        bad = _verify(found, spec)
         if bad:
-            raise DatasetUnavailable(f"{path} is corrupt ({bad}); delete it to download again from {spec.url}")
-        return path
+            raise DatasetUnavailable(f"{found} is corrupt ({bad}); delete it to download again from {spec.url}")
+        return found
+    path = root / spec.name
     if not download:
         raise DatasetUnavailable(f"{path} is missing and download=False; fetch {spec.url} into {root}")
+    import pooch
+
     root.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{spec.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(spec.url, timeout=timeout) as resp:
-            shutil.copyfileobj(resp, out)
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        pathlib.Path(tmp).unlink(missing_ok=True)
+    last: Exception | None = None
+    for _ in range(max(1, retries)):
+        try:
+            got = pooch.retrieve(spec.url, known_hash=f"md5:{spec.md5}", fname=spec.name, path=root,
+                                 progressbar=progressbar, downloader=pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout))
+            break
+        except ValueError as e:  # pooch: the hash does not match; nothing is kept
+            pathlib.Path(path).unlink(missing_ok=True)
+            raise DatasetUnavailable(f"download of {spec.url} failed its check ({e}); nothing was cached") from e
+        except Exception as e:  # noqa: BLE001 - requests' connection errors, OSError, ...
+            last = e
+    else:
+        pathlib.Path(path).unlink(missing_ok=True)
         raise DatasetUnavailable(
-            f"cannot download {spec.url} ({e}); are you offline? Put the file at {path} by hand, or set "
-            f"MINIMACHECK_DATA to a folder that holds it. The offline data sets are 'synthetic' and 'digits'."
-        ) from e
-    bad = _verify(pathlib.Path(tmp), spec)
+            f"cannot download {spec.url} ({last}); are you offline? Put the file at {path} by hand (or torchvision's "
+            f"layout under {root}), or set MINIMACHECK_DATA to a folder that holds it. The offline data sets are "
+            "'synthetic' and 'digits'.") from last
+    got = pathlib.Path(got)
+    bad = _verify(got, spec)
     if bad:
-        pathlib.Path(tmp).unlink(missing_ok=True)
+        got.unlink(missing_ok=True)
         raise DatasetUnavailable(f"download of {spec.url} failed its check ({bad}); nothing was cached")
-    os.replace(tmp, path)
-    return path
+    return got
+
+
+def data_cmd(action: str, names=None, root=None, log=print) -> int:
+    """`minimacheck data fetch|verify [NAMES]`: 0 when every file is present and verified, 1 otherwise."""
+    names = list(names) or list(REMOTE)
+    unknown = [n for n in names if n not in REMOTE]
+    if unknown:
+        raise ValueError(f"unknown data set(s) {', '.join(unknown)}; downloadable: {', '.join(REMOTE)}")
+    ok = True
+    for n in names:
+        if n == "cifar10" and action == "verify" and (pathlib.Path(root or cache_dir()) / CIFAR_FOLDER).is_dir():
+            log(f"{n}: torchvision folder {pathlib.Path(root or cache_dir()) / CIFAR_FOLDER} (batches read as they are)")
+            continue
+        for spec in REMOTE[n]:
+            try:
+                p = fetch(spec, root, download=action == "fetch")
+                log(f"{n}: {p} ok (MD5 {spec.md5})")
+            except DatasetUnavailable as e:
+                ok = False
+                log(f"{n}: {e}")
+    return 0 if ok else 1
 
 
 # ---------------------------------------------------------------- file formats
@@ -285,6 +342,13 @@ def read_mnist(images_path, labels_path) -> tuple[np.ndarray, np.ndarray]:
 def read_cifar10(tar_path, batches=("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5")):
     """(images (N, 3072) in [0, 1], labels (N,)) from the python-pickle tar (cifar-10-batches-py/<batch>)."""
     xs, ys = [], []
+    if pathlib.Path(tar_path).is_dir():  # torchvision's extracted cifar-10-batches-py/
+        for b in batches:
+            with open(pathlib.Path(tar_path) / b, "rb") as f:
+                d = pickle.load(f, encoding="bytes")
+            xs.append(np.asarray(d[b"data"], dtype=np.uint8))
+            ys.append(np.asarray(d[b"labels"], dtype=np.int64))
+        return np.concatenate(xs).astype(np.float64) / 255.0, np.concatenate(ys)
     with tarfile.open(tar_path, "r:*") as tar:
         members = {pathlib.PurePosixPath(m.name).name: m for m in tar.getmembers() if m.isfile()}
         for b in batches:
@@ -319,7 +383,8 @@ def mnist(m: int = 200, d_x: int = 16, *, seed: int = 0, root=None, download: bo
 
 
 def cifar10(m: int = 200, d_x: int = 16, *, seed: int = 0, root=None, download: bool = True) -> Dataset:
-    (path,) = [fetch(s, root, download=download) for s in REMOTE["cifar10"]]
+    folder = pathlib.Path(root if root is not None else cache_dir()) / CIFAR_FOLDER
+    path = folder if folder.is_dir() else fetch(REMOTE["cifar10"][0], root, download=download)
     X, Y, info = preprocess_images(*read_cifar10(path), m=m, d_x=d_x, seed=seed)
     return Dataset("cifar10", X, Y, f"CIFAR-10 train: {info}", dict(m=m, d_x=d_x, d_y=10, seed=seed))
 

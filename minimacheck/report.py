@@ -53,6 +53,8 @@ class ReportConfig:
     n_instances: int | None = None
     progress: bool = True
     sweep_grid: str = "default"  # claim5's grid: 'default' (<= 5 min on 2 cores) or 'full' (the handbook's, campaigns)
+    shard: tuple[int, int] | None = None  # (i, n): this shard's work items only (minimacheck.shard)
+    artifacts: str | None = "failures"  # folder for replayable counterexample files
 
     def grid(self, dataset: str = "synthetic") -> sweep.SweepConfig:
         """claim5's grid (claims.claim5_depth_width.GRIDS[sweep_grid]) on the synthetic set; with the default grid
@@ -117,18 +119,18 @@ def registered_claims() -> dict:
     return out
 
 
-def run_claim(claim, n: int, seed: int) -> dict:
+def run_claim(claim, n: int, seed: int, shard=None, artifacts=None) -> dict:
     """Run one claim's report mode (its strategy's seeded draws, pinned cases and controls); never raises: an
     exception becomes {'error': traceback}."""
     import torch
 
-    from minimacheck.runner import run_claim as run
+    from minimacheck.shard import run_claim_items
 
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     try:
-        records = run(claim, n, seed)
+        records, _ = run_claim_items(claim, n, seed, shard=shard, artifacts_dir=artifacts)
         return dict(id=claim.id, records=[r.to_dict() for r in records], error=None, seconds=time.perf_counter() - t0)
     except Exception:  # noqa: BLE001 - the report records an ERROR verdict and goes on
         return dict(id=claim.id, records=[], error=traceback.format_exc(), seconds=time.perf_counter() - t0)
@@ -154,7 +156,7 @@ def run_other_claims(cfg: ReportConfig, log=print) -> dict[str, dict]:
             runnable.append(reg[cid])
     n = cfg.instances()
     gen = Parallel(n_jobs=min(cfg.jobs, max(1, len(runnable))), return_as="generator", batch_size=1)(
-        delayed(run_claim)(c, n, cfg.seed) for c in runnable)
+        delayed(run_claim)(c, n, cfg.seed, cfg.shard, cfg.artifacts) for c in runnable)
     if cfg.progress and runnable:
         from tqdm import tqdm
 
@@ -202,11 +204,11 @@ def build(cfg: ReportConfig, log=print) -> dict:
             errors[f"claim5 data set {name}"] = f"{type(e).__name__}: {e}"
             log(f"  data set {name}: ERROR {e}")
     grids = {ds.name: cfg.grid(ds.name) for ds in data}
-    sweeps = [sweep.run_sweep([ds], grids[ds.name], n_jobs=cfg.jobs, progress=cfg.progress, desc=f"sweep {ds.name}")[0]
-              for ds in data]
+    sweeps = [sweep.run_sweep([ds], grids[ds.name], n_jobs=cfg.jobs, progress=cfg.progress, desc=f"sweep {ds.name}",
+                              shard=cfg.shard)[0] for ds in data]
     lin_grid = c5.LINEAR_GRID if not cfg.quick else sweep.SweepConfig(**{**asdict(c5.LINEAR_GRID), "depths": (1, 2, 3), "seeds": (0, 1)})
     lin = sweep.run_sweep([datasets.synthetic(**c5.LINEAR_DATA)], lin_grid, n_jobs=cfg.jobs, progress=cfg.progress,
-                          desc="deep-linear control")[0]
+                          desc="deep-linear control", shard=cfg.shard)[0]
     t_sweep = time.perf_counter() - t0
     c5_records: list[Record] = []
     for s in sweeps:
@@ -252,7 +254,10 @@ def build(cfg: ReportConfig, log=print) -> dict:
         versions=_versions(),
     )
     results["timings"]["total"] = time.perf_counter() - t_start
-    (out / "results.json").write_text(json.dumps(_jsonable(results), indent=1, sort_keys=False))
+    from minimacheck import provenance  # schema version, git commit, versions, solvers, device; strict JSON
+
+    results = {**provenance.stamp(), "shard": list(cfg.shard) if cfg.shard else None, **results}
+    (out / "results.json").write_text(provenance.dumps(results, indent=1))
     (out / "summary.md").write_text(summary_markdown(results, summ, sweeps, lin))
     log(f"wrote {out / 'summary.md'}, {out / 'results.json'}, {', '.join(figures)}  "
         f"({results['timings']['total']:.0f} s: claims {t_claims:.0f} s, sweeps {t_sweep:.0f} s)")
@@ -468,11 +473,19 @@ def add_parser(subparsers) -> None:
     p.add_argument("-n", "--n-instances", type=int, default=None, dest="n_instances",
                    help="positive instances per other claim (default 3; 1 with --quick)")
     p.add_argument("--no-progress", action="store_false", dest="progress", help="no progress bars")
+    p.add_argument("--shard", metavar="i/n", help="run only work items k with k mod n == i (claim instances, pinned "
+                   "cases, controls, sweep cells); the n shards together are the unsharded run")
+    p.add_argument("--backend", choices=("loky", "dask"), default="loky", help="joblib backend of the sweeps: dask "
+                   "runs them on a dask.distributed cluster (--scheduler, else a local one)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--junit-xml", metavar="PATH", dest="junit_xml", help="also write a JUnit XML file")
+    p.add_argument("--artifacts", metavar="DIR", default="failures", help="folder for counterexample files (default failures/)")
     p.set_defaults(func=_cmd_report)
 
 
 def _cmd_report(args) -> int:
     from minimacheck.cli import UsageError
+    from minimacheck.cli import parse_shard as cli_shard
 
     claims_sel = args.claims
     if claims_sel is not None and tuple(c.lower() for c in claims_sel) == ("none",):
@@ -490,8 +503,12 @@ def _cmd_report(args) -> int:
     cfg = ReportConfig(out=args.out, seed=args.seed, quick=args.quick, data=tuple(args.data), depths=args.depths,
                        widths=args.widths, activations=args.activations, n_seeds=args.n_seeds, subsample=args.subsample,
                        jobs=args.jobs, claims=claims_sel, n_instances=args.n_instances,
-                       progress=args.progress, sweep_grid=args.sweep_grid)
-    results = build(cfg)
+                       progress=args.progress, sweep_grid=args.sweep_grid, shard=cli_shard(args.shard), artifacts=args.artifacts)
+    from minimacheck import shard
+
+    with shard.backend(args.backend, address=args.scheduler):
+        results = build(cfg)
+    shard.report_extras(results, cfg, args.junit_xml)
     for cid, v in results["verdicts"].items():
         print(f"  {cid:<8} {v}")
-    return exit_code(results)
+    return exit_code(results) if not cfg.shard or cfg.shard[1] == 1 else shard.exit_code(results)

@@ -186,11 +186,14 @@ def tasks_for(dataset, cfg: SweepConfig) -> list[tuple]:
             for a in cfg.activations for d in cfg.depths for w in cfg.widths for s in cfg.seeds]
 
 
-def run_sweep(datasets, cfg: SweepConfig, *, n_jobs: int = 1, progress: bool = True, desc: str = "sweep") -> list[SweepResult]:
-    """Run the grid for each data set; one joblib task per (data set, activation, depth, width, seed)."""
+def run_sweep(datasets, cfg: SweepConfig, *, n_jobs: int = 1, progress: bool = True, desc: str = "sweep",
+              shard: tuple[int, int] | None = None) -> list[SweepResult]:
+    """Run the grid for each data set; one joblib task per (data set, activation, depth, width, seed).
+    shard=(i, n): only task k with k mod n == i (minimacheck.shard); the n shards together are the whole grid."""
     from joblib import Parallel, delayed
 
     tasks = [t for ds in datasets for t in tasks_for(ds, cfg)]
+    tasks = [t for k, t in enumerate(tasks) if shard is None or k % shard[1] == shard[0]]
     par = Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)
     gen = par(delayed(run_one)(*t) for t in tasks)
     rows = []

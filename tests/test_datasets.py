@@ -68,6 +68,30 @@ def _spec_for(path: pathlib.Path) -> RemoteFile:
     return RemoteFile(path.name, path.resolve().as_uri(), hashlib.md5(data).hexdigest(), len(data))
 
 
+@pytest.fixture(autouse=True)
+def fake_pooch(monkeypatch):
+    """No network in tests: pooch.retrieve serves file:// URLs (checking the known hash as pooch does) and refuses
+    anything else as a connection error."""
+    import pooch
+
+    calls = []
+
+    def retrieve(url, known_hash=None, fname=None, path=None, progressbar=False, downloader=None):
+        calls.append(url)
+        if not url.startswith("file://"):
+            raise ConnectionError(f"no network in the tests: {url}")
+        data = pathlib.Path(url[len("file://"):]).read_bytes()
+        algo, want = known_hash.split(":")
+        if hashlib.new(algo, data).hexdigest() != want:
+            raise ValueError(f"{algo.upper()} hash of downloaded file does not match the known hash")
+        out = pathlib.Path(path) / fname
+        out.write_bytes(data)
+        return str(out)
+
+    monkeypatch.setattr(pooch, "retrieve", retrieve)
+    return calls
+
+
 # ---------------------------------------------------------------- offline data sets
 def test_synthetic_is_deterministic_and_shaped():
     a = datasets.synthetic(m=25, d_x=3, d_y=2, seed=4)
@@ -172,10 +196,11 @@ def test_loader_downloads_verifies_and_preprocesses(tmp_path, monkeypatch, name)
     assert np.array_equal(ds.X, again.X)
 
 
-def test_offline_download_raises_a_clear_error(tmp_path):
+def test_offline_download_raises_a_clear_error(tmp_path, fake_pooch):
     spec = RemoteFile("x.gz", "http://127.0.0.1:9/x.gz", "0" * 32)
     with pytest.raises(DatasetUnavailable, match="offline") as exc:
-        datasets.fetch(spec, tmp_path, timeout=5)
+        datasets.fetch(spec, tmp_path, timeout=5, retries=3)
+    assert fake_pooch == [spec.url] * 3  # retried
     assert str(tmp_path / "x.gz") in str(exc.value)
     assert list(tmp_path.iterdir()) == []  # no partial file left behind
     with pytest.raises(DatasetUnavailable, match="download=False"):
@@ -227,3 +252,52 @@ def test_design_matrix_rejects_bad_arguments():
         design_matrix(5, 3, rng, rank=4)
     with pytest.raises(ValueError, match="log10_cond"):
         design_matrix(5, 3, rng, log10_cond=-1.0)
+
+
+def test_cache_dir_is_platformdirs_unless_overridden(monkeypatch, tmp_path):
+    import platformdirs
+
+    monkeypatch.delenv("MINIMACHECK_DATA", raising=False)
+    assert datasets.cache_dir() == pathlib.Path(platformdirs.user_cache_dir("minimacheck"))
+    monkeypatch.setenv("MINIMACHECK_DATA", str(tmp_path))
+    assert datasets.cache_dir() == tmp_path
+
+
+def test_torchvision_layout_is_used_as_found(tmp_path, monkeypatch, fake_pooch):
+    """MNIST/raw/*.gz, cifar-10-batches-py/ and svhn/train_32x32.mat under the cache root are read without download."""
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    files = write_mnist(raw)
+    monkeypatch.setitem(datasets.REMOTE, "mnist", tuple(RemoteFile(p.name, "http://nowhere/" + p.name,
+                                                                   _spec_for(p).md5, _spec_for(p).size) for p in files))
+    (tmp_path / "svhn").mkdir()
+    write_svhn(tmp_path / "svhn" / "train_32x32.mat")
+    s = _spec_for(tmp_path / "svhn" / "train_32x32.mat")
+    monkeypatch.setitem(datasets.REMOTE, "svhn", (RemoteFile(s.name, "http://nowhere/x", s.md5, s.size),))
+    tar = tmp_path / "c.tar.gz"
+    write_cifar(tar)
+    with tarfile.open(tar) as t:
+        t.extractall(tmp_path / "x", filter="data")
+    batches = next((tmp_path / "x").rglob("data_batch_1")).parent
+    batches.rename(tmp_path / "cifar-10-batches-py")
+    monkeypatch.setenv("MINIMACHECK_DATA", str(tmp_path))
+    for name in ("mnist", "svhn", "cifar10"):
+        ds = datasets.load(name, m=20, d_x=5, seed=0)
+        assert ds.X.shape == (20, 5)
+    assert fake_pooch == []  # nothing was downloaded
+    assert datasets.data_cmd("verify", ["mnist", "svhn", "cifar10"], log=lambda *a: None) == 0
+
+
+def test_data_command_fetches_and_verifies(tmp_path, monkeypatch, capsys):
+    from minimacheck import cli
+
+    server = tmp_path / "server"
+    server.mkdir()
+    files = write_mnist(server)
+    monkeypatch.setitem(datasets.REMOTE, "mnist", tuple(_spec_for(p) for p in files))
+    monkeypatch.setenv("MINIMACHECK_DATA", str(tmp_path / "cache"))
+    assert cli.main(["data", "verify", "mnist"]) == 1  # missing
+    assert cli.main(["data", "fetch", "mnist"]) == 0
+    assert cli.main(["data", "verify", "mnist"]) == 0
+    assert "ok" in capsys.readouterr().out
+    assert cli.main(["data", "verify", "nosuchset"]) == 2

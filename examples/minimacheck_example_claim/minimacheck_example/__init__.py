@@ -1,0 +1,1 @@
+"""An example external claim package for minimacheck (see output_lstsq.py)."""
