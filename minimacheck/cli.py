@@ -1,4 +1,4 @@
-"""The `minimacheck` command (also `python -m claims`).
+"""The `minimacheck` command (also `python -m minimacheck`).
 
 Start-up: `minimacheck --help` and `--version` import neither torch nor the claims. Each sub-command imports what it
 needs when it runs; the report and bench parsers (whose modules import torch) are built only when asked for.
@@ -142,6 +142,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     pd.add_argument("action", choices=("fetch", "verify"))
     pd.add_argument("names", nargs="*", help="data sets (default: mnist cifar10 svhn)")
     pd.set_defaults(func=_cmd_data)
+    from minimacheck import yields
+
+    yields.add_parser(sub)
     # the report (main job) and the trainer benchmark import torch: their parsers are built only when asked for
     wanted = _requested(argv if argv is not None else sys.argv[1:])
     for name, (module, help_text) in HEAVY.items():
