@@ -3,7 +3,8 @@
 Source: K. Kawaguchi, J. Huang, L. P. Kaelbling, "Effect of depth and width on local minima in deep learning",
 Neural Computation 31(7):1462-1498, 2019 (arXiv:1811.08150). The statement below is the handbook's formalization.
 
-Statement (L = 1/2 ||Yhat - Y||_F^2, y = vec Y, r = vec Yhat - y, D^(l) = d vec Yhat / d vec W^(l), D-bar = [D^(1..H+1)]):
+Statement (L = 1/2 ||Yhat - Y||_F^2, y = vec Y, r = vec Yhat - y, D^(l) = d vec Yhat / d vec W^(l),
+D-bar = [D^(1..H+1)]):
 - 1a (differentiable sigma, linear output layer): grad L = 0  =>  L = 1/2 ||P_N[D-bar] y||^2 = 1/2 ||P_N[D^(H+1)] y||^2.
 - 1b (PL-homogeneous sigma, bias in the input layer only): in addition L = 1/2 ||P_N[D^(l)] y||^2 for every l.
 - 1c: L = 1/2 ||y||^2 - 1/2 sum_l ||P[P_N[D-bar_{l-1}] D^(l)] y||^2, every term >= 0.
@@ -19,7 +20,8 @@ point (hypotheses off) this is eps_g's slack, so an O(1) gradient makes the equa
 actual gradient of the subset S: slack_e(J) = 1/2 (||grad_S L|| / sigma_min^+(J))^2. Each projection value
 1/2||P_N[J]y||^2 carries SVD round-off 1/2 ||y||^2 max(shape) eps sigma_max / sigma_min^+ (Wedin, `subspace_error`),
 added to tau_fp on both sides of the bracket and to 1c's sum tolerance (measured: 1.4e-7 vs tau_fp 4e-10 at a
-certified softplus point with sigma_max / sigma_min^+ ~ 1e6, which failed before this term). The homogeneity identity of 1b is
+certified softplus point with sigma_max / sigma_min^+ ~ 1e6, which failed before this term). The homogeneity identity
+of 1b is
 asserted to HOMOGENEITY_REL (the handbook's 1e-12 relative to ||Yhat||_inf). A certified instance whose slack_a is
 non-finite or above UNRESOLVED_REL (max(L, lo) + tau_fp) is "unresolved" (passed=None), never a pass.
 
@@ -68,7 +70,7 @@ TARGETS = ("teacher", "random")
 M_RANGE, DX_RANGE, DY_RANGE, H_RANGE, WIDTH_RANGE = (8, 40), (2, 5), (1, 3), (1, 4), (1, 8)
 HOMOGENEITY_REL = 1e-12  # handbook assertion 1: ||D^(l) vec W^(l) - vec Yhat||_inf <= 1e-12 ||Yhat||_inf
 UNRESOLVED_REL = 1e-2  # a certificate slack above 1% of the compared values decides nothing
-TRAIN_ITERS = 200  # LM + Newton iterations per pattern round (PL: 2 rounds + fallback): the binding limit, no wall clock
+TRAIN_ITERS = 200  # LM + Newton iterations per pattern round (PL: 2 rounds + fallback): the binding limit
 NOISE = 0.1
 
 
@@ -85,7 +87,7 @@ class Params:
     hidden_bias: bool | None = None  # None: input-only bias for PL nets, a bias in every layer for smooth ones
     output_activation: str = "linear"  # 'tanh' only in a negative control
 
-    def validate(self) -> "Params":
+    def validate(self) -> Params:
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"claim1: activation {self.activation!r} not drawn here; use one of {ACTIVATIONS}")
         if self.start not in STARTS:
@@ -249,7 +251,7 @@ def decomposition(J: np.ndarray, slices, y: np.ndarray, gapless: list) -> tuple[
     terms, the total and the summed subspace errors (subspace_error) of every basis used: the sum's round-off bound."""
     Q_prev, rank_prev = np.zeros((J.shape[0], 0)), 0
     terms, delta = [], 0.0
-    for l, s in enumerate(slices, start=1):
+    for l, s in enumerate(slices, start=1):  # noqa: E741 - l is the handbook's layer index
         D = J[:, s]
         Bl = basis(J[:, : s.stop])
         if not Bl.gapped:
@@ -299,13 +301,13 @@ def evaluate(inst: Instance, theta=None, eps_g: float | None = None, *, everythi
 
     # 1b's premise: homogeneity D^(l) vec W^(l) = vec Yhat (PL nets, input-only bias)
     ymax = max(float(np.abs(yhat).max()), np.finfo(float).tiny)
-    for l, (s, W) in enumerate(zip(slices, Ws), start=1):
+    for l, (s, W) in enumerate(zip(slices, Ws, strict=True), start=1):  # noqa: E741 - the handbook's layer index
         err = float(np.abs(J[:, s] @ W.detach().numpy().reshape(-1) - yhat).max())
         checks[f"homogeneity-{l}"] = (homogeneity_headroom(err, HOMOGENEITY_REL * ymax), 1.0, "1b", homog)
 
     # 1a (D-bar and D^(a_layer)), 1b (every D^(l)) with the certificate's slack; 1e with the actual gradient
     named = [("D-bar", J, grad, "1a", lin)]
-    for l, s in enumerate(slices, start=1):
+    for l, s in enumerate(slices, start=1):  # noqa: E741 - the handbook's layer index
         sub, asserted = ("1a", lin) if l == a_layer(model) else ("1b", homog)
         named.append((f"D^({l})", J[:, s], grad[s], sub, asserted))
     for name, M, g, sub, asserted in named:
@@ -442,7 +444,8 @@ def control_tanh_per_layer(part, seed: int = 5) -> Record:
     """tanh in claim1b: at a C-crit tanh point claim1a holds but L != 1/2 ||P_N[D^(l)] y||^2 for some l <= H."""
     inst = _planted("tanh", seed)
     rec = part.check_at(inst, hypotheses=False)
-    return violation_detected(replace(rec, check="control-tanh-per-layer"), rec.extra["verdict"] == Verdict.CRITICAL.value,
+    critical = rec.extra["verdict"] == Verdict.CRITICAL.value
+    return violation_detected(replace(rec, check="control-tanh-per-layer"), critical,
                               not _fails(rec, "1a"), _fails(rec, "1b"))
 
 
