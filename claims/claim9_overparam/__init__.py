@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from minimacheck.contract import Claim, Evidence
 
-from . import gram, quadratic
+from . import eigen, gram, ntk, quadratic
 from .common import CLAIM_ID
 
-SUBMODULES = (quadratic, gram)
+SUBMODULES = (quadratic, gram, ntk, eigen)
 
 CLAIM = Claim(
     id=CLAIM_ID,

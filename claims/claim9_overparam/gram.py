@@ -131,14 +131,15 @@ def predict(X: torch.Tensor, W: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
     return torch.relu(X @ W.T) @ a / math.sqrt(W.shape[0])
 
 
-def gd(X, y, W, a, eta: float, steps: int, track_gram: bool = True):
-    """Full-batch GD on W: residual norms and max_k ||H(k) - H(0)||_2 along the run."""
-    H0 = gram_empirical(X, W)
+def gd(X, y, W, a, eta: float, steps: int, track_gram: bool = True, H_ref=None, every: int = 1):
+    """Full-batch GD on W: residual norms and ||H(k) - H_ref||_2 along the run (H_ref = H at the start), the latter
+    every `every` steps."""
+    H0 = gram_empirical(X, W) if H_ref is None else H_ref
     res, dev = [], []
-    for _ in range(steps + 1):
+    for k in range(steps + 1):
         r = predict(X, W, a) - y
         res.append(float(r.norm()))
-        if track_gram:
+        if track_gram and k % every == 0:
             dev.append(float(torch.linalg.matrix_norm(gram_empirical(X, W) - H0, ord=2)))
         if not math.isfinite(res[-1]) or res[-1] > 1e6:
             break
