@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from minimacheck.contract import Claim, Evidence
 
-from . import eigen, gram, ntk, quadratic
+from . import eigen, gdgf, gram, ntk, quadratic, sparsity
 from .common import CLAIM_ID
 
-SUBMODULES = (quadratic, gram, ntk, eigen)
+SUBMODULES = (quadratic, gram, ntk, eigen, sparsity, gdgf)
 
 CLAIM = Claim(
     id=CLAIM_ID,
