@@ -56,7 +56,7 @@ class Params:
     seed: int
     data: str = "sphere"  # 'near-duplicate': x_2 = x_1 + 1e-3 noise (negative control)
 
-    def validate(self) -> "Params":
+    def validate(self) -> Params:
         if self.kind not in KINDS:
             raise ValueError(f"claim9d: kind must be one of {KINDS}, got {self.kind!r}")
         if self.data not in ("sphere", "near-duplicate"):
@@ -170,7 +170,8 @@ def check(p: Params, *, hypotheses: bool = True, device="cpu"):
             Xd = data(p.N, d0, np.random.default_rng(p.seed + d0), p.data)
             ratios.append(spectrum(ntk.ntk(Xd, 1))[0] / d0)
         drop = ratios[0] / min(ratios) if min(ratios) > 0 else math.inf  # Omega(d_0): no fall by more than 2x
-        extra.update(ratios=ratios, drop=drop, handbook_spread=max(ratios) / min(ratios) if min(ratios) > 0 else math.inf)
+        spread = max(ratios) / min(ratios) if min(ratios) > 0 else math.inf
+        extra.update(ratios=ratios, drop=drop, handbook_spread=spread)
         return record(PART_ID, "claim9d-scaling", **rec, certified=True, passed=drop <= SCALING_FACTOR,
                       gap=drop / SCALING_FACTOR, tol=1.0, extra=extra,
                       reason=f"lambda_min(Theta)/d_0 over d_0 {SCALING_D0}: {np.round(ratios, 4).tolist()}")
@@ -217,7 +218,8 @@ def control_under_as_positive(part) -> object:
     return violation_detected(replace(rec, check="control-under-parameterized"), rec.extra["P"] < 60)
 
 
-CONTROLS = {"near-duplicate-inputs": control_near_duplicate, "under-parameterized-positivity": control_under_as_positive}
+CONTROLS = {"near-duplicate-inputs": control_near_duplicate,
+            "under-parameterized-positivity": control_under_as_positive}
 
 
 # ---------------------------------------------------------------- sabotages

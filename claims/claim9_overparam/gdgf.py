@@ -15,7 +15,9 @@ hypothesis eta max_t lambda_max(Hess f(theta(t))) <= 2 held along the GF path, s
    first-order bound].
 2. [characterization, the handbook's tolerance] halving eta halves the error: max dev(eta) / max dev(eta/2) in
    2 +- 0.3 (compared on [0, T] at the times both grids share).
-Recorded: int_0^T m dt (the handbook expects <= 1 for balanced init) and the final GF and GD losses.
+Recorded: int_0^T m dt and the final GF and GD losses. The handbook expects int m <= 1 for balanced init; measured
+2.3-4.5 here (init scale 0.3 starts near the saddle at the origin, whose negative curvature m integrates while GF
+escapes it), so that expectation is recorded, not asserted. T = 6.
 """
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ class Params:
     seed: int
     step_over_lmax: float | None = None  # control: eta = step_over_lmax / max_t lambda_max (overrides eta)
 
-    def validate(self) -> "Params":
+    def validate(self) -> Params:
         if int(self.d) != self.d or self.d < 1 or int(self.depth) != self.depth or self.depth < 2:
             raise ValueError(f"claim9f: d >= 1 and depth >= 2 integers, got d={self.d!r}, depth={self.depth!r}")
         if not self.eta > 0:
@@ -182,7 +184,8 @@ def run(p: Params) -> dict:
     coarse = deviation(theta0, Phi, flow, curv, eta, T_END)
     fine = deviation(theta0, Phi, flow, curv, eta / 2, T_END)
     return dict(eta=eta, lam_max=lam_max, int_m=float(np.sum(curv["m"][:-1]) * HESS_DT), coarse=coarse, fine=fine,
-                gf_loss=loss(flow(T_END), Phi), gd_loss=loss(coarse["final_gd"], Phi) if not coarse["diverged"] else math.inf)
+                gf_loss=loss(flow(T_END), Phi),
+                gd_loss=loss(coarse["final_gd"], Phi) if not coarse["diverged"] else math.inf)
 
 
 def gd_gf_deviation_vs_eta(p: Params, etas=(0.04, 0.02, 0.01, 0.005)) -> dict:
@@ -218,7 +221,10 @@ def check(p: Params, *, hypotheses: bool = True):
 
 # ---------------------------------------------------------------- controls, sabotages
 def control_large_step(part) -> object:
-    """eta = 2.5 / max_t lambda_max: GD leaves GF (handbook: GD ends at 0.430 vs GF's 0.022)."""
+    """eta = 3 / max_t lambda_max: GD no longer tracks GF to first order, the ratio dev(eta)/dev(eta/2) leaves
+    2 +- 0.3 (measured 2.65; at 4/lambda_max 6.2). The handbook's 2.5/lambda_max is NOT caught: there GD settles into
+    a bounded oscillation (max deviation 0.40, ratio 1.77, inside the band) although its loss stalls (0.093 against
+    GF's 0.0019 at T = 15): the deviation bound and the first-order ratio do not see a stalled loss."""
     rec = part.check(Params(d=4, depth=3, eta=0.04, seed=51, step_over_lmax=3.0), hypotheses=False)
     return violation_detected(replace(rec, check="control-large-step"), rec.extra["eta_lam_max"] > 2.0)
 

@@ -11,7 +11,8 @@ separation hypothesis held); the rate checks 3-4 are decided only inside the ker
    1/sqrt(m_MC), a union over n^2 entries at Gaussian tails ~1e-9).
 2. [exact] lambda_0 > 1e-12 when min_{i != j} min(||x_i - x_j||, ||x_i + x_j||) >= 1e-2 (the separation hypothesis).
 3. [characterization at finite width] under the proof's kernel-regime hypothesis lambda_min(H(0)) >= 3 lambda_0/4
-   (what ||H(0) - H^inf|| <= lambda_0/4 gives by Weyl; checked, an instance missing it reaches no verdict), doubled init (w_{r+m/2} = w_r, a_{r+m/2} = -a_r: u(0) = 0), eta = 1/lambda_max(H(0)):
+   (what ||H(0) - H^inf|| <= lambda_0/4 gives by Weyl; checked, an instance missing it reaches no verdict), doubled
+   init (w_{r+m/2} = w_r, a_{r+m/2} = -a_r: u(0) = 0), eta = 1/lambda_max(H(0)):
    ||u(k) - y|| <= (1 - eta lambda_0 / 2)^{k/2} ||u(0) - y|| + 1e-9 for k <= K.
 4. [characterization] ||H(k) - H(0)||_2 <= lambda_0 / 4 along the run: the proof's kernel regime, which the theorem
    guarantees with probability 1 - delta at its width. At m in the thousands it fails for ~10% of draws (small
@@ -19,8 +20,8 @@ separation hypothesis held); the rate checks 3-4 are decided only inside the ker
    assertion (an instance that left the regime reaches no verdict) and asserted only with hypotheses=False (the
    small-init control must fail it).
 The theorem needs m = Omega(n^6 / (lambda_0^4 delta^3)), astronomically more than any test runs; 3-4 are checked at
-m in the thousands, under that hypothesis (checked per instance). The handbook's size (n = 20, d = 5, m = 20,000) runs in the xslow
-test.
+m in the thousands, under that hypothesis (checked per instance). The handbook's size (n = 20, d = 5, m = 20,000)
+runs in the xslow test.
 """
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ from .common import headroom, record, separation, sphere
 
 PART_ID = "claim9b"
 STATEMENT = ("H^inf_ij = x_i^T x_j (pi - arccos x_i^T x_j)/(2 pi) is positive definite for non-parallel inputs, and GD "
-             "on a wide two-layer ReLU net contracts ||u(k) - y||^2 at rate (1 - eta lambda_0/2)^k with ||H(k) - H(0)|| "
-             "<= lambda_0/4.")
+             "on a wide two-layer ReLU net contracts ||u(k) - y||^2 at rate (1 - eta lambda_0/2)^k with "
+             "||H(k) - H(0)|| <= lambda_0/4.")
 LABELS = ("structured", "random")
 DATA = ("sphere", "antipodal")
 INITS = ("doubled", "small")
@@ -60,7 +61,7 @@ class Params:
     init: str = "doubled"  # small: i.i.d. kappa = 0.01, not doubled (negative control)
     step_factor: float = 1.0  # eta = step_factor / lambda_max(H(0)); > 2 diverges (negative control)
 
-    def validate(self) -> "Params":
+    def validate(self) -> Params:
         for name, v in (("n", self.n), ("d", self.d), ("m", self.m), ("steps", self.steps), ("m_mc", self.m_mc)):
             if int(v) != v or v < 1:
                 raise ValueError(f"claim9b: {name} must be a positive integer, got {v!r}")
@@ -183,13 +184,15 @@ def run(p: Params, device="cpu") -> dict:
     return dict(X=X, y=y, H_inf=H, lam0=float(lam[0]), lam_max_inf=float(lam[-1]), mc_err=mc_err,
                 mc_tol=6.0 / math.sqrt(p.m_mc), sep=separation(X), init_dev=float(np.linalg.norm(H0 - H, 2)),
                 lam_min0=float(lam_H0[0]),
-                eta=eta, lam_max0=lam_max0, residual=res, gram_dev=dev, bound=rate_bound(k, eta, float(lam[0])) * res[0])
+                eta=eta, lam_max0=lam_max0, residual=res, gram_dev=dev,
+                bound=rate_bound(k, eta, float(lam[0])) * res[0])
 
 
 def residual_vs_step(p: Params, device="cpu") -> dict:
     """Figure data: steps, ||u(k) - y||, and the rate bound (1 - eta lambda_0/2)^{k/2} ||u(0) - y||."""
     q = run(p, device)
-    return dict(step=np.arange(q["residual"].size), residual=q["residual"], bound=q["bound"], lam0=q["lam0"], eta=q["eta"])
+    return dict(step=np.arange(q["residual"].size), residual=q["residual"], bound=q["bound"], lam0=q["lam0"],
+                eta=q["eta"])
 
 
 def check(p: Params, *, hypotheses: bool = True, device="cpu"):
@@ -217,7 +220,8 @@ def check(p: Params, *, hypotheses: bool = True, device="cpu"):
         return record(PART_ID, "claim9b-gram-rate", **rec, certified=False, extra=extra,
                       reason="outside hypotheses: " + "; ".join(exact_why))
     n_k = min(res.size, bound.size)
-    rate_gap = float(np.max(res[:n_k] - bound[:n_k])) if res.size == p.steps + 1 else math.inf  # diverged: stopped early
+    # a run that diverged stopped early: no rate
+    rate_gap = float(np.max(res[:n_k] - bound[:n_k])) if res.size == p.steps + 1 else math.inf
     pairs = [(q["mc_err"], q["mc_tol"]), (1e-12, lam0)]  # the exact checks 1-2
     rate_decided = not hypotheses or not rate_why
     if rate_decided:  # checks 3-4 (4 is a hypothesis unless hypotheses=False)
@@ -227,8 +231,10 @@ def check(p: Params, *, hypotheses: bool = True, device="cpu"):
     why = exact_why + rate_why
     return record(PART_ID, "claim9b-gram-rate", **rec, certified=not exact_why, passed=h <= 1.0, gap=h, tol=1.0,
                   extra=extra,
-                  reason=f"lambda_0 = {lam0:.3g}; residual {res[0]:.3g} -> {res[-1]:.3g}; max ||H(k)-H(0)|| = {stab:.3g}"
-                         + ("" if rate_decided else "; rate not decided") + (f"; outside hypotheses: {'; '.join(why)}" if why else ""))
+                  reason=f"lambda_0 = {lam0:.3g}; residual {res[0]:.3g} -> {res[-1]:.3g}; "
+                         f"max ||H(k)-H(0)|| = {stab:.3g}"
+                         + ("" if rate_decided else "; rate not decided")
+                         + (f"; outside hypotheses: {'; '.join(why)}" if why else ""))
 
 
 # ---------------------------------------------------------------- controls
@@ -255,7 +261,8 @@ def control_small_init(part) -> object:
     """Small i.i.d. init (kappa = 0.01, not doubled): the weights move as much as they are large, the activation
     patterns change, and H(k) leaves H(0) by more than lambda_0/4."""
     rec = part.check(Params(n=8, d=4, m=2000, seed=13, init="small", labels="random"), hypotheses=False)
-    return violation_detected(replace(rec, check="control-small-init"), rec.extra["max_gram_dev"] > rec.extra["lam0"] / 4)
+    left = rec.extra["max_gram_dev"] > rec.extra["lam0"] / 4
+    return violation_detected(replace(rec, check="control-small-init"), left)
 
 
 CONTROLS = {"antipodal-data": control_antipodal, "large-step": control_large_step, "small-init": control_small_init}
@@ -288,10 +295,11 @@ SABOTAGES = {
                     "of the residual decays at (1 - eta lambda_0)^k and violates it"),
 }
 
-# measured on the fixed draw (seed 0): instances whose init already satisfies ||H(0) - H^inf|| <= lambda_0/4
+# measured on the fixed draw (seed 0): certified = the exact checks ran (separated inputs); 3/3 each, and the rate
+# was decided on all of them. Over 40 draws (seed 7) the rate was undecided on 4 (the run left the kernel regime).
 REGIMES = {
-    "structured-labels": Floor(0.33, 3, "measured below"),
-    "random-labels": Floor(0.33, 3, "measured below"),
+    "structured-labels": Floor(0.66, 3, "3/3"),
+    "random-labels": Floor(0.66, 3, "3/3"),
 }
 
 PART = Part(id=PART_ID, statement=STATEMENT, strategy=strategy, check=check, check_at=None, regime_of=regime_of,

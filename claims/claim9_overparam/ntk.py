@@ -11,7 +11,8 @@ Two instance kinds, one executed check each (Kind.TRAJECTORY; `certified=True`: 
   by GD (eta = 1/lambda_max(H(0))) to loss < 1e-12 predicts on test points like kernel regression with its kernel
   H^inf: max_test |f_nn - f_ntk| <= 6 ||y||_inf / sqrt(m) at widths m and 4m (that the error FALLS like m^-1/2 is
   not asserted per instance: with one init per width it is not monotone, measured 0.0315 -> 0.0687 from m = 1000 to
-  4000 at one random-label seed; ntk_regression_error_vs_width averages seeds for the figure); the distance moved ||W(K) - W(0)||_F <= 1.1 sqrt(y^T (H^inf)^{-1} y) (the handbook's factor
+  4000 at one random-label seed; ntk_regression_error_vs_width averages seeds for the figure); the distance moved
+  ||W(K) - W(0)||_F <= 1.1 sqrt(y^T (H^inf)^{-1} y) (the handbook's factor
   1.1 over Arora et al.'s leading term: a policy tolerance).
 Hypotheses for 'regression' (9b's kernel regime, at both widths): separated inputs, lambda_min(H(0)) >= 3 lambda_0/4,
 max_k ||H(k) - H(0)|| <= lambda_0/4 (a posteriori), loss < 1e-12 reached; an instance missing one reaches no verdict
@@ -35,7 +36,8 @@ from .common import headroom, record, separation, sphere
 
 PART_ID = "claim9c"
 STATEMENT = ("The ReLU NTK recursion Theta^(L) matches the empirical NTK J J^T within c/sqrt(width); a wide net "
-             "trained to zero loss from a lazy (doubled) init predicts like NTK kernel regression, with error O(m^-1/2).")
+             "trained to zero loss from a lazy (doubled) init predicts like NTK kernel regression, with error "
+             "O(m^-1/2).")
 KINDS = ("formula", "regression")
 C_TOL = 6.0
 N_INITS = 3
@@ -57,7 +59,7 @@ class Params:
     kernel: str = "exact"  # 'typo': rho (pi - arccos rho)/(2 pi) for Sigma-dot (negative control only)
     init: str = "doubled"  # regression: 'small' leaves the lazy regime (negative control)
 
-    def validate(self) -> "Params":
+    def validate(self) -> Params:
         if self.kind not in KINDS:
             raise ValueError(f"claim9c: kind must be one of {KINDS}, got {self.kind!r}")
         if self.kernel not in ("exact", "typo") or self.init not in gram.INITS or self.labels not in gram.LABELS:
@@ -211,7 +213,8 @@ def ntk_regression_error_vs_width(widths=(250, 1000, 4000), seeds=(0, 1, 2), n: 
         y_inf = max(y_inf, float(np.abs(y).max()))
         for j, m in enumerate(widths):
             _, W, a, *_ = train_to_zero(X, y, m, s + 1, "doubled", device)
-            err[i, j] = float(np.abs(gram.predict(torch.as_tensor(Xtest, device=device), W, a).cpu().numpy() - f_ntk).max())
+            f_nn = gram.predict(torch.as_tensor(Xtest, device=device), W, a).cpu().numpy()
+            err[i, j] = float(np.abs(f_nn - f_ntk).max())
     return dict(width=np.array(widths), error=err.mean(axis=0), tol=C_TOL * y_inf / np.sqrt(np.array(widths)))
 
 
@@ -222,7 +225,7 @@ def kernel_regime_violations(q: dict) -> list[str]:
     lam0, why = q["lam0"], []
     if q["sep"] < gram.SEPARATION_MIN:
         why.append(f"separation {q['sep']:.2e} < {gram.SEPARATION_MIN:g}")
-    for m, loss, dev, l0 in zip(q["widths"], q["losses"], q["gram_dev"], q["lam_min0"]):
+    for m, loss, dev, l0 in zip(q["widths"], q["losses"], q["gram_dev"], q["lam_min0"], strict=True):
         if not loss < LOSS_TARGET:
             why.append(f"m={m}: loss {loss:.2e} not < {LOSS_TARGET:g}")
         if not l0 >= 0.75 * lam0:
@@ -249,7 +252,7 @@ def check(p: Params, *, hypotheses: bool = True, device="cpu"):
     if hypotheses and why:
         return record(PART_ID, "claim9c-ntk-regression", **rec, certified=False, extra=extra,
                       reason="outside hypotheses: " + "; ".join(why))
-    pairs = [(e, C_TOL * q["y_inf"] / math.sqrt(m)) for e, m in zip(q["errors"], q["widths"])]
+    pairs = [(e, C_TOL * q["y_inf"] / math.sqrt(m)) for e, m in zip(q["errors"], q["widths"], strict=True)]
     pairs += [(dist, DISTANCE_FACTOR * math.sqrt(q["complexity"])) for dist in q["distances"]]
     h = headroom(*pairs)
     return record(PART_ID, "claim9c-ntk-regression", **rec, certified=True, passed=h <= 1.0, gap=h, tol=1.0,

@@ -30,7 +30,6 @@ Regimes: random starts (MLP.init) with random targets or a leaky teacher's outpu
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 from unittest import mock
 
@@ -67,11 +66,12 @@ class Params:
     target: str = "random"
     activation: str = ACTIVATION  # 'tanh' only in the negative control
 
-    def validate(self) -> "Params":
+    def validate(self) -> Params:
         if self.target not in TARGETS:
             raise ValueError(f"claim9e: target must be one of {TARGETS}, got {self.target!r}")
         if self.activation not in (ACTIVATION, "tanh"):
-            raise ValueError(f"claim9e: activation must be {ACTIVATION!r} (or 'tanh' in the control), got {self.activation!r}")
+            raise ValueError(f"claim9e: activation must be {ACTIVATION!r} (or 'tanh' in the control), "
+                             f"got {self.activation!r}")
         for name, v in (("N", self.N), ("d", self.d), ("k", self.k)):
             if int(v) != v or v < 1:
                 raise ValueError(f"claim9e: {name} must be a positive integer, got {v!r}")
@@ -168,7 +168,8 @@ def reduce(inst: Instance, theta: torch.Tensor) -> dict:
     f_new = sigma(inst, inst.X @ W_new) @ a_new
     mu = inst.params.mu
     cost = 0.5 * float(np.sum((f - inst.y) ** 2)) + 0.5 * mu * float(np.sum(W * W) + np.sum(a * a))
-    cost_new = 0.5 * float(np.sum((f_new - inst.y) ** 2)) + 0.5 * mu * float(np.sum(W_new * W_new) + np.sum(a_new * a_new))
+    cost_new = (0.5 * float(np.sum((f_new - inst.y) ** 2))
+                + 0.5 * mu * float(np.sum(W_new * W_new) + np.sum(a_new * a_new)))
     return dict(width=int(keep.sum()), width_before=int(W.shape[1]), f=f, f_new=f_new, cost=cost, cost_new=cost_new,
                 residual=float(np.linalg.norm(f - inst.y)), c_sum=float(c.sum()), c_old_sum=float(c_old.sum()))
 
@@ -183,7 +184,8 @@ def balancedness(inst: Instance, theta: torch.Tensor) -> dict:
     scale = 1.0 + float(np.max(np.abs(np.sum(gW * W, axis=0))) + np.max(np.abs(a * ga)) + np.max(np.abs(lhs)))
     bound = (np.linalg.norm(gW, axis=0) * np.linalg.norm(W, axis=0) + np.abs(a) * np.abs(ga)) / inst.params.mu
     return dict(identity_err=float(np.max(np.abs(lhs - rhs))), scale=scale,
-                max_imbalance=float(np.max(np.abs(np.sum(W * W, axis=0) - a * a))), imbalance_bound=float(np.max(bound)))
+                max_imbalance=float(np.max(np.abs(np.sum(W * W, axis=0) - a * a))),
+                imbalance_bound=float(np.max(bound)))
 
 
 def pruned_units(inst: Instance, theta: torch.Tensor) -> np.ndarray:
@@ -214,7 +216,8 @@ def certify_with_pruned(inst: Instance, theta: torch.Tensor):
     W, a = split(inst, theta)
     p = replace(inst.params, k=int((~dead).sum()))
     model = MLP(p.d, (p.k,), 1, p.activation, bias=False)
-    reduced = Instance(p, model, inst.X, inst.y, model.flatten([torch.as_tensor(W[:, ~dead]), torch.as_tensor(a[~dead][:, None])]))
+    theta_live = model.flatten([torch.as_tensor(W[:, ~dead]), torch.as_tensor(a[~dead][:, None])])
+    reduced = Instance(p, model, inst.X, inst.y, theta_live)
     return certify(reduced.obj, reduced.theta), dead_unit_bound(inst, theta), int(dead.sum())
 
 
@@ -283,7 +286,7 @@ SABOTAGES = {
 # pruned units whose dead-unit bound is not < mu; 8-draw yields: random targets 1/8, teacher targets 3/8
 REGIMES = {
     "random-target": Floor(0.33, 3, "1/3 (1/8 over 8 draws)"),
-    "teacher-target": Floor(0.33, 3, "1/3 (3/8 over 8 draws)"),
+    "teacher-target": Floor(0.33, 3, "2/3 (3/8 over 8 draws)"),
 }
 
 PART = Part(id=PART_ID, statement=STATEMENT, strategy=strategy, check=check, check_at=check_at, regime_of=regime_of,
