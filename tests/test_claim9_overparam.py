@@ -179,3 +179,11 @@ def test_claim9f_figure_data_is_first_order():
     fig = gdgf.gd_gf_deviation_vs_eta(gdgf.Params(d=3, depth=2, eta=0.02, seed=0), etas=(0.04, 0.02))
     assert np.all(fig["deviation"] <= fig["bound"])
     assert 1.7 <= fig["deviation"][0] / fig["deviation"][1] <= 2.3
+
+
+def test_claim9d_narrow_relu_layers_can_have_a_dead_sample():
+    """Why 'sublinear' draws widths >= 16: at widths (7, 7) a sample with every last-layer unit off zeroes a
+    Jacobian row although P > N (the handbook's statement is for smooth sigma / wide enough layers)."""
+    p = eigen.Params("sublinear", 40, 17, (7, 7), seed=40)
+    rec = eigen.check(p)
+    assert p.n_params > p.N and rec.passed is False and abs(rec.extra["lambda_min"]) <= 1e-10 * rec.extra["lambda_max"]

@@ -5,8 +5,13 @@ K = J J^T with J the N x P Jacobian of a ReLU net at a N(0, 1) init in the NTK p
 inputs uniform on the sphere of radius sqrt(d_0) ("concentrated data"). Four instance kinds (Kind.TREND: each is a
 small experiment; `certified=True` means it ran to a verdict, i.e. its hypotheses held):
 - 'under' [exact]: P < N, so rank K <= P < N: |lambda_min| <= 1e-10 lambda_max.
-- 'sublinear' [characterization]: widths sub-linear in N with P > N: lambda_min > 1e-10 lambda_max (numerically
-  positive, i.e. above the rank-deficiency level of 'under').
+- 'sublinear' [characterization]: two hidden layers of width w in [max(16, sqrt(N) + 1), N/2] (so P > N and
+  w^2 >= N, Bombari et al.'s d_{L-1} d_{L-2} = Omega(N)): lambda_min > 1e-10 lambda_max (numerically positive, i.e.
+  above the rank-deficiency level of 'under'). The handbook's "sub-linear widths with P > N give lambda_min > 0" is
+  FALSE for narrow ReLU layers: a sample on which every last-hidden-layer unit is inactive has a zero Jacobian row,
+  so lambda_min = 0 exactly (measured: widths (7, 7), N = 40, d_0 = 17, seed 40: lambda_min = -4.3e-14 with P = 175;
+  the chance is about N 2^-w per instance). Bombari et al.'s theorem is for smooth sigma; w >= 16 keeps that
+  chance below 1e-3.
 - 'wide' (one hidden layer of width >= 4N): [exact] the infinite-width kernel obeys a DERIVED, data-independent
   bound: on the sphere Theta(x_i, x_j) = d_0 kappa(rho_ij), kappa(rho) = rho + (2 rho arcsin rho + sqrt(1 -
   rho^2))/pi = sum_k c_k rho^k with c_k >= 0 (c_0 = 1/pi, c_1 = 1, c_2m = C(2m-2, m-1)/(pi 4^(m-1)) (2/(2m-1) -
@@ -45,6 +50,7 @@ RATIO_BAND = (0.5, 1.5)
 SCALING_FACTOR = 2.0
 SCALING_D0 = (10, 20, 40)
 K_MAX = 4000
+MIN_SUBLINEAR_WIDTH = 16
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,8 @@ def _params(draw, regime: str | None = None):
         return Params("under", N, d, (w,), seed).validate()
     if kind == "sublinear":
         d = draw(st.integers(10, 20))
-        w = draw(st.integers(int(math.isqrt(N)) + 1, N // 2))  # two layers of width ~ sqrt(N)..N/2: P > N
+        # two layers of width in [max(16, sqrt(N) + 1), N/2]: P > N, and w >= 16 keeps every sample alive (module doc)
+        w = draw(st.integers(max(MIN_SUBLINEAR_WIDTH, int(math.isqrt(N)) + 1), N // 2))
         return Params("sublinear", N, d, (w, w), seed).validate()
     if kind == "wide":
         return Params("wide", N, draw(st.sampled_from((20, 40))), (4 * N,), seed).validate()
