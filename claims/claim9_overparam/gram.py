@@ -224,8 +224,10 @@ def check(p: Params, *, hypotheses: bool = True, device="cpu"):
     rate_gap = float(np.max(res[:n_k] - bound[:n_k])) if res.size == p.steps + 1 else math.inf
     pairs = [(q["mc_err"], q["mc_tol"]), (1e-12, lam0)]  # the exact checks 1-2
     rate_decided = not hypotheses or not rate_why
-    if rate_decided:  # checks 3-4 (4 is a hypothesis unless hypotheses=False)
-        pairs += [(rate_gap, FP_SLACK), (stab, lam0 / 4 if lam0 > 0 else 0.0)]
+    if rate_decided:  # check 3; check 4 only without hypotheses (with them it is a hypothesis, true by selection)
+        pairs.append((rate_gap, FP_SLACK))
+        if not hypotheses:
+            pairs.append((stab, lam0 / 4 if lam0 > 0 else 0.0))
     h = headroom(*pairs)
     extra.update(rate_gap=rate_gap, headroom=h, rate_decided=rate_decided, rate_outside=rate_why)
     why = exact_why + rate_why
