@@ -51,17 +51,9 @@ def load_builtin(name: str) -> Claim:
     return claim
 
 
-def _is_legacy(name: str) -> bool:
-    from minimacheck import legacy
-
-    return isinstance(getattr(importlib.import_module(f"claims.{name}"), "CLAIM", None), legacy.Claim)
-
-
 def builtin() -> dict[str, Claim]:
     found: dict[str, Claim] = {}
     for name in builtin_modules():
-        if _is_legacy(name):  # TRANSITIONAL: modules not yet ported to the contract
-            continue
         claim = load_builtin(name)
         if claim.id in found:
             raise ValueError(f"two modules define {claim.id}")

@@ -107,8 +107,6 @@ def registered_claims() -> dict:
     for name in registry.builtin_modules():
         cid = f"claim{registry.CLAIM_MODULE.match(name).group(1)}"
         try:
-            if registry._is_legacy(name):  # TRANSITIONAL
-                continue
             out[cid] = registry.load_builtin(name)
         except Exception:  # noqa: BLE001 - reported as an ERROR verdict
             out[cid] = f"import of claims.{name} failed:\n{traceback.format_exc()}"
