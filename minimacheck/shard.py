@@ -1,7 +1,7 @@
 """Work items for campaigns beyond one machine: `check --shard i/n`, `report --shard i/n`, and the sweep backend.
 
 The work of a run is a deterministic list of items (claim, part, kind, key): for each part, its positive instances
-0..n-1 (drawn once from the part's strategy with the run's seed, exactly as minimacheck.runner does), its pinned
+0..n-1 (drawn once from the part's strategy with the run's seed, minimacheck.draws), its pinned
 cases and its negative controls, in that order; the report adds its sweep cells. Item k belongs to shard k mod n,
 so the union of the n shards is exactly the unsharded run, item for item and record for record.
 """

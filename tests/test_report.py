@@ -10,29 +10,32 @@ import argparse
 import json
 
 import pytest
+from hypothesis import strategies as st
 
 from minimacheck import report
+from minimacheck.contract import Claim, Evidence, Kind, Part, Unreached
 from minimacheck.ledger import Record
-from minimacheck.registry import Claim, discover
+from minimacheck.registry import discover
 
 pytestmark = pytest.mark.meta
 
 BROKEN = "claim2"  # the stand-in that raises
 
 
-def _ok_run(cfg):
-    return [Record("stand-in", "ok", certified=True, passed=True, gap=0.0, tol=1.0),
-            Record("stand-in", "control", kind="negative-control", detected=True)]
-
-
 def _stand_in(cid: str) -> Claim:
-    def run(cfg):
+    """A contract claim whose check returns a passing record, with one detected control; BROKEN's check raises."""
+    def check(params):
         if cid == BROKEN:
             raise RuntimeError("boom: a stand-in claim that crashes")
-        return [Record(cid, r.check, kind=r.kind, certified=r.certified, passed=r.passed, gap=r.gap, tol=r.tol,
-                       detected=r.detected) for r in _ok_run(cfg)]
+        return Record(cid, "ok", certified=True, passed=True, gap=0.0, tol=1.0, regime="only")
 
-    return Claim(id=cid, title="stand-in", source="test", statement="-", hypotheses=("-",), negative_controls=("-",), run=run)
+    def control(part):
+        return Record(cid, "control", kind="negative-control", detected=True)
+
+    part = Part(id=cid, statement="-", strategy=lambda regime=None: st.just(0), check=check, regime_of=lambda p: "only",
+                regimes={"only": Unreached("stand-in")}, controls={"stand-in": control}, kind=Kind.TRAJECTORY)
+    return Claim(id=cid, title="stand-in", source="test", statement="-", hypotheses=("-",),
+                 evidence=Evidence.EXECUTED, parts=(part,))
 
 
 @pytest.fixture(scope="module")
