@@ -306,17 +306,27 @@ def summary_markdown(results: dict, summ: dict, sweeps, lin) -> str:
              f"{results['timings']['total']:.0f} s (other claims {results['timings']['other_claims_total']:.0f} s, "
              f"sweeps {results['timings']['sweep']:.0f} s)")
     L += ["", "## Verdicts", "",
-          "| claim | instances | certified | passed | failed | worst headroom (gap/tol) | negative controls caught | verdict | seconds |",
-          "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+          "| claim | instances | certified | passed | failed | unresolved | worst headroom (gap/tol) | negative controls "
+          "caught | verdict | seconds |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for cid, v in results["verdicts"].items():
         s = summ.get(cid)
         secs = results["timings"]["claims"].get(cid, results["timings"]["sweep"] if cid == "claim5" else None)
         if s is None:
-            L.append(f"| {cid} | - | - | - | - | - | - | **{v}** | {_fmt(secs, '.1f')} |")
+            L.append(f"| {cid} | - | - | - | - | - | - | - | **{v}** | {_fmt(secs, '.1f')} |")
         else:
             worst = _fmt(s.worst_headroom) if s.worst_headroom > -math.inf else "-"
-            L.append(f"| {cid} | {s.drawn} | {s.certified} | {s.passed} | {s.failed} | {worst} | "
+            L.append(f"| {cid} | {s.drawn} | {s.certified} | {s.passed} | {s.failed} | {s.unresolved} | {worst} | "
                      f"{s.controls_detected}/{s.controls} | **{v}** | {_fmt(secs, '.1f')} |")
+    by_part = summarize([Record.from_dict(r) for r in results["records"]], by="part")
+    subs = {k: v for k, v in by_part.items() if k not in results["verdicts"]}
+    if subs:
+        L += ["", "Sub-claims:", "", "| sub-claim | instances | certified | passed | failed | unresolved | worst headroom "
+              "| controls caught | verdict |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for k, t in subs.items():
+            worst = _fmt(t.worst_headroom) if t.worst_headroom > -math.inf else "-"
+            L.append(f"| {k} | {t.drawn} | {t.certified} | {t.passed} | {t.failed} | {t.unresolved} | {worst} | "
+                     f"{t.controls_detected}/{t.controls} | {t.verdict} |")
     if results["errors"]:
         L += ["", "## Errors", ""]
         for k, e in results["errors"].items():
