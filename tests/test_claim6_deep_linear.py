@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from budget import at_most
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
@@ -146,7 +147,7 @@ def test_claim6_safran_shamir_formula():
     assert abs(q.mean() - F) <= 6 * q.std() / math.sqrt(len(q))
 
 
-@settings(suppress_health_check=SUPPRESS, max_examples=3)
+@at_most(3, suppress_health_check=SUPPRESS)
 @given(seed=st.integers(0, 39))
 @example(seed=ce.SS_SPURIOUS_SEEDS_K8[1])
 def test_claim6_safran_shamir_runs(seed):

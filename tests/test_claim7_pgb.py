@@ -9,7 +9,8 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from budget import at_most
+from hypothesis import given
 from hypothesis import strategies as st
 
 from claims import claim7_pgb as c7
@@ -119,7 +120,7 @@ def test_claim7_baselines_against_closed_forms():
     assert math.isclose(sq.value, float(resid @ resid) / 6, rel_tol=1e-10)
 
 
-@settings(max_examples=30, deadline=None)
+@at_most(30, deadline=None)
 @given(data=st.data())
 def test_claim7_strategy_regimes(data):
     """strategy(regime) stays in its regime; random starts and random targets are drawn (no training here)."""

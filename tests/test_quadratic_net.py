@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from budget import at_most
+from hypothesis import given
 from hypothesis import strategies as st
 
 from baselines.matrix_ls import symmetric_ls
@@ -32,7 +33,7 @@ def test_quadratic_net_jacobian_matrix_form_and_symmetries(d, k, m, seed):
         assert float((J @ T).abs().max()) <= 1e-10 * (1 + float(J.abs().max()) * float(T.abs().max()))
 
 
-@settings(max_examples=4)
+@at_most(4)
 @given(d=st.integers(2, 4), seed=st.integers(0, 10_000))
 def test_mixed_sign_quadratic_net_reaches_symmetric_least_squares(d, seed):
     rng = np.random.default_rng(seed)
