@@ -8,11 +8,13 @@ The baseline is `git archive <ref> networks` unpacked into a temporary directory
 one instance to the next), single-threaded (torch and BLAS). Timings on a shared machine are noisy: compare the
 ratios printed for the same instance, not absolute seconds across runs.
 
-Cases (fixed seeds):
-- smooth nets, one start each: `minimize` from MLP.init, then `certify`; charged = training + certification time
-  (both changed). tanh, m = 1000 (P = 289, one and two hidden layers P = 889) and m = 800 (P = 481), teacher
-  targets (a random MLP(d, (4,), 1) + 0.1 noise) and one random-target instance.
-- find_minimum on a leaky-ReLU net with m = 40 (P < m), 8 starts, allow_kinks=True (the issue's slow case).
+Cases (fixed seeds), each run as `find_minimum` (K starts, escape detection, certification; charged = its whole wall
+time, training + certification) and as scipy least_squares(trf) -> trust-exact from the same K starts (per-start
+budget --budget, end points certified, certification not charged):
+- smooth tanh nets, m = 1000 (P = 289; two hidden layers P = 889) and m = 800 (P = 481), teacher targets (a random
+  MLP(d, (4,), 1) + 0.1 noise) and one random-target instance. Some starts escape to minima at infinity
+  (saturating tanh units): find_minimum stops them at the first check where ||theta|| grows and the ray descends.
+- a leaky-ReLU net with m = 40 (P = 31 < m), 8 starts, allow_kinks=True (the issue's slow case).
 """
 from __future__ import annotations
 
@@ -62,44 +64,40 @@ def smooth_case(net, d, widths, m, target, seed):
     return net.squared_loss(model, X, Y), model.init(seed).double()
 
 
-def run_smooth(net, obj, th0, budget):
+def run_fm(net, obj, init, starts, seed, **kw):
     t0 = time.perf_counter()
-    res = net.minimize(obj, th0, time_budget=budget, max_iter=10**6)
-    t1 = time.perf_counter()
-    cert = net.certify(obj, res.theta)
-    t2 = time.perf_counter()
-    return dict(train_s=t1 - t0, cert_s=t2 - t1, total_s=t2 - t0, certified=cert.certified, verdict=cert.verdict.name,
-                loss=cert.loss, its=res.iterations)
+    out = net.find_minimum(obj, init, starts=starts, seed=seed, **kw)
+    return dict(total_s=time.perf_counter() - t0, certified=out.n_certified, starts=len(out.starts),
+                escapes=len(out.escapes), verdicts=",".join(s.certificate.verdict.name[:4] for s in out.starts))
 
 
-def run_scipy(net, obj, th0, budget):
+def run_scipy(net, obj, init, starts, seed, budget):
     from minimacheck import bench
 
-    t0 = time.perf_counter()
-    r = bench.run_scipy_trf(obj, th0, budget)
-    t1 = time.perf_counter()
-    cert = net.certify(obj, r.theta)
-    t2 = time.perf_counter()
-    return dict(train_s=t1 - t0, cert_s=t2 - t1, total_s=t2 - t0, certified=cert.certified, verdict=cert.verdict.name,
-                loss=cert.loss, its=r.iterations)
+    total, cert = 0.0, 0
+    for i in range(starts):
+        th0 = torch.as_tensor(np.asarray(init(np.random.default_rng([seed, i])), dtype=np.float64))
+        r = bench.run_scipy_trf(obj, th0, budget)
+        total += r.seconds
+        cert += net.certify(obj, r.theta, allow_kinks=True).certified
+    return dict(total_s=total, certified=cert, starts=starts, escapes=0, verdicts="")
 
 
-def run_find_minimum(net, seed, starts):
+def leaky_case(net, seed):
     rng = np.random.default_rng(seed)
     m, d = 40, 3
     X, Y = rng.standard_normal((m, d)), rng.standard_normal((m, 1))
     model = net.MLP(d, (6,), 1, activation="leaky_relu")
-    t0 = time.perf_counter()
-    out = net.find_minimum_mlp(model, X, Y, starts=starts, seed=seed, allow_kinks=True)
-    return dict(total_s=time.perf_counter() - t0, certified=out.n_certified, starts=len(out.starts),
-                verdicts=",".join(s.certificate.verdict.name[:4] for s in out.starts))
+    return net.squared_loss(model, X, Y), model
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--baseline", metavar="REF", help="git ref whose networks/ package is the 'old' method")
-    ap.add_argument("--budget", type=float, default=20.0, help="seconds per smooth training run (default 20)")
-    ap.add_argument("--quick", action="store_true", help="the two P = 289 cases and a 4-start find_minimum only")
+    ap.add_argument("--budget", type=float, default=10.0, help="scipy: seconds per start (default 10)")
+    ap.add_argument("--case-budget", type=float, default=120.0,
+                    help="find_minimum's time_budget per case (remaining starts are skipped; default 120 s)")
+    ap.add_argument("--quick", action="store_true", help="a 2-start P = 289 case and a 4-start leaky case only")
     ap.add_argument("--no-scipy", action="store_true")
     args = ap.parse_args(argv)
     from threadpoolctl import threadpool_limits
@@ -111,12 +109,13 @@ def main(argv=None) -> int:
     impls = {"new": networks}
     if args.baseline:
         impls["old"] = load_baseline(args.baseline)
-    cases = [("tanh m=1000 (24,) teacher", 10, (24,), 1000, "teacher", 0),
-             ("tanh m=1000 (24,) random", 10, (24,), 1000, "random", 1),
-             ("tanh m=800 (40,) teacher", 10, (40,), 800, "teacher", 2),
-             ("tanh m=1000 (24,24) teacher", 10, (24, 24), 1000, "teacher", 3)]
+    cases = [("tanh m=1000 (24,) teacher", 10, (24,), 1000, "teacher", 0, 4),
+             ("tanh m=1000 (24,) random", 10, (24,), 1000, "random", 1, 4),
+             ("tanh m=800 (40,) teacher", 10, (40,), 800, "teacher", 2, 4),
+             ("tanh m=1000 (24,24) teacher", 10, (24, 24), 1000, "teacher", 3, 2),
+             ("leaky m=40 (6,) random", 3, (6,), 40, "leaky", 0, 8)]
     if args.quick:
-        cases = cases[:2]
+        cases = [cases[0][:-1] + (2,), cases[-1][:-1] + (4,)]
     rows = []
     with threadpool_limits(limits=1):
         # warm-up: torch.func's first call imports ~850 modules (seconds); pay it outside the timings
@@ -124,39 +123,69 @@ def main(argv=None) -> int:
             obj, th = smooth_case(net, 3, (4,), 20, "teacher", 0)
             net.certify(obj, net.minimize(obj, th, max_iter=5).theta)
             torch.func.hessian(obj.fun)(th)
-        for k, (name, d, widths, m, target, seed) in enumerate(cases):
+            obj, model = leaky_case(net, 1)
+            net.find_minimum(obj, starts=1, max_iter=5)
+        # fixed work, the issue's profile: 60 minimize iterations from MLP.init, then certify at the end point
+        print("fixed work: minimize(max_iter=60) and certify at its end point (tanh, m = 1000, random targets)")
+        fixed = []
+        for k, widths in enumerate([(24,), (24, 24)] if not args.quick else [(24,)]):
+            res = {}
+            for meth in (list(impls) if k % 2 == 0 else list(impls)[::-1]):
+                net = impls[meth]
+                obj, th0 = smooth_case(net, 10, widths, 1000, "random", 5)
+                t0 = time.perf_counter()
+                r = net.minimize(obj, th0, max_iter=60)
+                t1 = time.perf_counter()
+                c = net.certify(obj, r.theta)
+                t2 = time.perf_counter()
+                H0 = time.perf_counter()
+                obj.hessian(r.theta)
+                t3 = time.perf_counter()
+                res[meth] = (t1 - t0, t2 - t1, t3 - H0)
+                print(f"  MLP(10,{widths},1) P={obj.n_params:<4} {meth:<4} 60 its {t1 - t0:6.2f}s  certify {t2 - t1:6.2f}s "
+                      f"({c.verdict.name})  one Hessian {t3 - H0:6.2f}s  L={r.loss:.6g}", flush=True)
+            fixed.append((widths, res))
+        for k, (name, d, widths, m, target, seed, starts) in enumerate(cases):
             order = list(impls) + ([] if args.no_scipy else ["scipy"])
             order = order[k % len(order):] + order[: k % len(order)]
             res = {}
             for meth in order:
                 net = impls.get(meth, networks)
-                obj, th0 = smooth_case(net, d, widths, m, target, seed)
-                res[meth] = run_smooth(net, obj, th0, args.budget) if meth != "scipy" else run_scipy(networks, obj, th0, args.budget)
+                if target == "leaky":
+                    obj, model = leaky_case(net, seed)
+                else:
+                    obj, _ = smooth_case(net, d, widths, m, target, seed)
+                    model = net.MLP(d, widths, 1, activation="tanh")
+                from networks.multistart import mlp_init
+
+                init = mlp_init(networks.MLP(d, widths, 1, activation="leaky_relu" if target == "leaky" else "tanh"))
+                if meth == "scipy":
+                    res[meth] = run_scipy(networks, obj, init, starts, seed, args.budget)
+                else:
+                    res[meth] = run_fm(net, obj, init, starts, seed, allow_kinks=True, time_budget=args.case_budget)
                 r = res[meth]
-                print(f"{name:<30} P={obj.n_params:<5} {meth:<5} {'C' if r['certified'] else '-'} train {r['train_s']:7.2f}s "
-                      f"cert {r['cert_s']:6.2f}s total {r['total_s']:7.2f}s  {r['verdict']:<18} L={r['loss']:.6g} its={r['its']}", flush=True)
+                print(f"{name:<28} P={obj.n_params:<4} {meth:<5} {r['certified']}/{r['starts']} certified, escapes {r['escapes']}, "
+                      f"total {r['total_s']:7.2f}s  [{r['verdicts']}]", flush=True)
             rows.append((name, res))
-        fm = {}
-        starts = 4 if args.quick else 8
-        for k, meth in enumerate(list(impls)[::-1] if len(impls) > 1 else list(impls)):
-            fm[meth] = run_find_minimum(impls[meth], 0, starts)
-            r = fm[meth]
-            print(f"{'find_minimum leaky m=40 (6,)':<30} P=31    {meth:<5} {r['certified']}/{r['starts']} certified, "
-                  f"total {r['total_s']:7.2f}s  [{r['verdicts']}]", flush=True)
     print()
-    print(f"{'case':<30} {'s/cert new':>10} {'s/cert old':>10} {'old/new':>8} {'s/cert scipy':>12} {'scipy/new':>9}")
+    if "old" in impls:
+        for widths, res in fixed:
+            (a, b, c), (a0, b0, c0) = res["new"], res["old"]
+            print(f"MLP(10,{widths},1) m=1000: 60 iterations old/new {a0 / a:5.2f}x, certify old/new {b0 / b:5.2f}x, "
+                  f"Hessian old/new {c0 / c:5.2f}x")
+        print()
+    print(f"{'case':<28} {'s/cert new':>10} {'s/cert old':>10} {'old/new':>8} {'s/cert scipy':>12} {'scipy/new':>9}")
 
     def per_cert(r):
-        return r["total_s"] / r["certified"] if r and r["certified"] else float("inf")
+        if r is None:
+            return float("nan")
+        return r["total_s"] / r["certified"] if r["certified"] else float("inf")
 
     for name, res in rows:
         new, old, sp = per_cert(res["new"]), per_cert(res.get("old")), per_cert(res.get("scipy"))
-        print(f"{name:<30} {new:10.2f} {old if 'old' in res else float('nan'):10.2f} {old / new if 'old' in res else float('nan'):8.2f} "
-              f"{sp if 'scipy' in res else float('nan'):12.2f} {sp / new if 'scipy' in res else float('nan'):9.2f}")
-    new = per_cert(fm["new"])
-    old = per_cert(fm.get("old"))
-    print(f"{'find_minimum leaky m=40':<30} {new:10.2f} {old:10.2f} {old / new if 'old' in fm else float('nan'):8.2f}")
-    print("(s/cert: total seconds / certified minima; inf: none certified within the budget; ratios > 1: new is faster)")
+        print(f"{name:<28} {new:10.2f} {old:10.2f} {old / new:8.2f} {sp:12.2f} {sp / new:9.2f}")
+    print("(s/cert: total seconds over all starts / certified minima; inf: none certified; ratios > 1: new is faster;\n"
+          " scipy: optimization time only, certification not charged)")
     return 0
 
 
