@@ -99,6 +99,7 @@ def main(argv=None) -> int:
                     help="find_minimum's time_budget per case (remaining starts are skipped; default 120 s)")
     ap.add_argument("--quick", action="store_true", help="a 2-start P = 289 case and a 4-start leaky case only")
     ap.add_argument("--no-scipy", action="store_true")
+    ap.add_argument("--fixed-only", action="store_true", help="only the fixed-work section (60 iterations + certify)")
     args = ap.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
@@ -145,7 +146,7 @@ def main(argv=None) -> int:
                 print(f"  MLP(10,{widths},1) P={obj.n_params:<4} {meth:<4} 60 its {t1 - t0:6.2f}s  certify {t2 - t1:6.2f}s "
                       f"({c.verdict.name})  one Hessian {t3 - H0:6.2f}s  L={r.loss:.6g}", flush=True)
             fixed.append((widths, res))
-        for k, (name, d, widths, m, target, seed, starts) in enumerate(cases):
+        for k, (name, d, widths, m, target, seed, starts) in enumerate([] if args.fixed_only else cases):
             order = list(impls) + ([] if args.no_scipy else ["scipy"])
             order = order[k % len(order):] + order[: k % len(order)]
             res = {}

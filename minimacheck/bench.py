@@ -50,16 +50,16 @@ parameterized groups (P < m d_y) have non-zero-loss minima (and, for saturating 
 their leaky-ReLU groups end ON kinks, where only the kink certificate (allow_kinks=True) can certify.
 
     group                act         target   m    d  widths     d_y  rank  P    under  budget/start
-    deep2-tanh-teacher   tanh        teacher  100  4  (6, 4)     1    -     63   yes    1.5 s
-    deep2-tanh-random    tanh        random   100  4  (6, 4)     1    -     63   yes    1.5 s
-    deep3-tanh-teacher   tanh        teacher  120  4  (5, 5, 4)  1    -     84   yes    1.5 s
-    deep3-softplus-rand  softplus    random   120  4  (5, 5, 4)  1    -     84   yes    1.5 s
-    multi-tanh-teacher   tanh        teacher  60   5  (8,)       3    -     75   yes    1.5 s
-    multi-tanh-random    tanh        random   60   5  (8,)       3    -     75   yes    1.5 s
-    rankdef-tanh-teacher tanh        teacher  80   6  (6,)       1    2     49   yes    1.5 s
-    leaky-teacher-under  leaky_relu  teacher  60   3  (6,)       1    -     31   yes    1.5 s
-    leaky-random-under   leaky_relu  random   60   3  (6,)       1    -     31   yes    1.5 s
-    tanh-teacher-over    tanh        teacher  20   4  (10,)      1    -     61   no     1.5 s
+    deep2-tanh-teacher   tanh        teacher  100  4  (6, 4)     1    -     63   yes    1.0 s
+    deep2-tanh-random    tanh        random   100  4  (6, 4)     1    -     63   yes    1.0 s
+    deep3-tanh-teacher   tanh        teacher  120  4  (5, 5, 4)  1    -     84   yes    1.0 s
+    deep3-softplus-rand  softplus    random   120  4  (5, 5, 4)  1    -     84   yes    1.0 s
+    multi-tanh-teacher   tanh        teacher  60   5  (8,)       3    -     75   yes    1.0 s
+    multi-tanh-random    tanh        random   60   5  (8,)       3    -     75   yes    1.0 s
+    rankdef-tanh-teacher tanh        teacher  80   6  (6,)       1    2     49   yes    1.0 s
+    leaky-teacher-under  leaky_relu  teacher  60   3  (6,)       1    -     31   yes    1.0 s
+    leaky-random-under   leaky_relu  random   60   3  (6,)       1    -     31   yes    1.0 s
+    tanh-teacher-over    tanh        teacher  20   4  (10,)      1    -     61   no     1.0 s
 
 2 instances per group, 8 starts each: 20 instances, 160 starts per method. ``--quick`` runs a 2-instance set with 2
 starts and 0.4 s budgets (tests). ``--budget S`` overrides every group's per-start budget, ``--seeds N`` the instances
@@ -133,7 +133,7 @@ class Group:
         return self.n_params < self.m * self.d_out
 
 
-B = 1.5
+B = 1.0
 DEFAULT_GROUPS = (
     Group("deep2-tanh-teacher", "tanh", "teacher", 100, 4, (6, 4), B),
     Group("deep2-tanh-random", "tanh", "random", 100, 4, (6, 4), B),
@@ -173,7 +173,8 @@ def build_instance(group: Group, seed: int) -> Instance:
     else:
         X = rng.standard_normal((group.m, group.rank)) @ rng.standard_normal((group.rank, group.d)) / np.sqrt(group.rank)
     if group.target == "teacher":
-        teacher = networks.MLP(group.d, (TEACHER_WIDTH,) * len(group.widths), group.d_out, activation=group.activation)
+        widths_t = group.widths if TEACHER_WIDTH is None else (TEACHER_WIDTH,) * len(group.widths)
+        teacher = networks.MLP(group.d, widths_t, group.d_out, activation=group.activation)
         theta_t = torch.as_tensor(mlp_init(teacher)(rng))
         Y = teacher.forward(theta_t, torch.as_tensor(X)).numpy() + TEACHER_NOISE * rng.standard_normal((group.m, group.d_out))
     else:

@@ -19,6 +19,7 @@ import torch
 from networks.objective import Objective
 
 Tensor = torch.Tensor
+LM_MU0 = 1e-3  # initial Levenberg-Marquardt damping, relative to max diag(J^T J)
 
 
 @dataclass
@@ -233,7 +234,7 @@ def _levenberg_marquardt(obj: Objective, theta: Tensor, rel_tol: float, max_iter
         n_res, P = J.shape
         G = _Gram(J)  # J^T J (or J J^T when n_res < P), factorized once per trial mu
         if mu is None:
-            mu = 1e-3 * max(G.diag_max(), 1e-12)
+            mu = LM_MU0 * max(G.diag_max(), 1e-12)
         while True:
             try:
                 step = G.lm_step(mu, J, r, g)
