@@ -31,7 +31,7 @@ Per group and method: ``certified/starts`` and ``yield_per_start``; ``instance_y
 at least one of the K starts is certified (for the project: ``MultiStartResult.n_certified > 0``); ``escapes`` =
 starts stopped or ended on a path to a minimum at infinity (project: find_minimum's escape records; alternatives:
 uncertified end points with ||theta|| > 2 max(||theta0||, 1) and the loss still falling along the ray theta -> (1+s)
-theta, ``networks.train.radial_escape``); ``time_per_certified`` = total charged seconds over all starts of all
+theta, ``networks.train.radial_escape``, also at s = 1); ``time_per_certified`` = total charged seconds over all starts of all
 instances / certified minima (None when nothing was certified; ``..._lower`` then divides by 1 instead, a lower
 bound). Summary (JSON top level): ``instance_yield_teacher``, ``instance_yield_random``, ``escapes`` (project),
 ``yield_per_start`` (project), and over the UNDER-parameterized groups (P < m d_y) ``time_per_certified_<method>``
@@ -406,7 +406,9 @@ def _escaped(obj, theta0, theta, loss) -> bool:
     non-stationary end point whose gradient points outwards.)"""
     if not math.isfinite(loss) or float(theta.norm()) <= ESCAPE_NORM_RATIO * max(float(theta0.norm()), 1.0):
         return False
-    return radial_escape(obj, theta, loss, 1e-11 * (1 + abs(loss))) is not None
+    tol = 1e-11 * (1 + abs(loss))
+    # as find_minimum's test: the loss falls along the ray for small s and still at s = 1
+    return radial_escape(obj, theta, loss, tol) is not None and obj.value(2.0 * theta) < loss - tol
 
 
 def run_instance(inst: Instance, method: str) -> tuple[dict, list[dict]]:
