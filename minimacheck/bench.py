@@ -61,18 +61,17 @@ their leaky-ReLU groups end ON kinks, where only the kink certificate (allow_kin
     leaky-random-under   leaky_relu  random   60   3  (6,)       1    -     31   yes    1.0 s
     tanh-teacher-over    tanh        teacher  20   4  (10,)      1    -     61   no     1.0 s
 
-2 instances per group, 8 starts each: 20 instances, 160 starts per method; 547 s wall on a shared 2-core machine.
+2 instances per group, 8 starts each: 20 instances, 160 starts per method; 568 s wall on a shared 2-core machine.
 
-Measured (engine-speed, full set, one run; per group certified/starts of project | scipy | scipy-trf | adam):
-every tanh/softplus under-parameterized group (deep2, deep3, multi-output, rank-deficient; teacher and random
-targets): project 0/16 in each, with 15-16 of 16 starts stopped as escapes after 10-30 iterations (~1 s per group);
-scipy-trf certified 1/16 on deep2-tanh-teacher, multi-tanh-teacher and multi-tanh-random, scipy 0, adam 0. Left alone,
-networks.minimize diverges from these starts too (deep2-tanh-teacher seed 0: ||theta|| 3.6 -> 37..200 in 400
-iterations, loss still falling along the ray), so the escapes are real for the default trainer. leaky-teacher-under:
-project 4/16 (instances 2/2), others 0; leaky-random-under: project 1/16 (1/2), others 0; tanh-teacher-over:
-project 16/16, scipy-trf 16/16, adam 6/16, scipy 0/16. Summary: instance yield (teacher) 33%, random 12%; time per
-certified minimum on the under-parameterized groups project 23.3 s, scipy-trf 40.3 s (1.7x), scipy and adam none
-(lower bounds 5.7x and 6.2x). The acceptance floors (90%, 10x) are NOT met. ``--quick`` runs a 2-instance set with 2
+Measured (engine-speed, full set, one run; certified/starts, project | scipy-trf; scipy certified none anywhere, adam
+only 7/16 on tanh-teacher-over): deep2-tanh-teacher 4/16 | 2/16, deep2-tanh-random 2 | 2, deep3-tanh-teacher 1 | 0,
+deep3-softplus-rand 0 | 0, multi-tanh-teacher 1 | 2, multi-tanh-random 1 | 1, rankdef-tanh-teacher 1 | 0,
+leaky-teacher-under 4 | 0, leaky-random-under 1 | 0, tanh-teacher-over 16 | 16. Instance yield (project, <= 8 starts):
+teacher 75%, random 50%; escapes 0 (find_minimum's stricter escape test, see networks.multistart). Time per certified
+minimum on the under-parameterized groups: project 10.3 s (15 certified, 155 s), scipy-trf 16.5 s (7, 116 s): 1.6x;
+scipy and adam certified none (lower bounds 12.6x and 13.9x). The acceptance floors (90%, 10x) are NOT met. Before
+the escape-test change the same set gave the project 0 certified starts on every tanh/softplus under-parameterized
+group (every start stopped as an escape after 10-30 iterations): instance yield teacher 33%, random 12%. ``--quick`` runs a 2-instance set with 2
 starts and 0.4 s budgets (tests). ``--budget S`` overrides every group's per-start budget, ``--seeds N`` the instances
 per group, ``--starts K`` the starts, ``--groups a,b`` selects groups by name, ``--methods`` the methods.
 """
