@@ -233,6 +233,51 @@ class MLP:
         J = torch.cat(blocks, dim=1)
         return J if self.n_params == self._n_full else J[:, self._free]
 
+    def output_curvature(self, theta: Tensor, X: Tensor, C: Tensor, S: Tensor | None = None) -> Tensor | None:
+        """sum_{i,k} C_ik d^2 Yhat_ik / d theta^2 (P x P) analytically, or None where not implemented.
+
+        With C = Yhat - Y this is the second-order term of the squared loss's Hessian, H = J^T J + this. Implemented
+        for one hidden layer with a linear output layer (the skip weights R are linear in theta: no curvature). The
+        term is block sparse: per hidden unit j, (w_j, w_j) = sum_i a_ij xt_i xt_i^T with a_ij = sigma''(z_ij) (C V^T)_ij,
+        and (w_j, V_jk) = sum_i C_ik sigma'(z_ij) xt_i; (V, V) = 0. Cost O(m (d+1)^2 w + m (d+1) w k) instead of
+        P Hessian-vector products."""
+        if self.depth != 1 or self.output_activation != "linear":
+            return None
+        Ws, _ = self.unflatten(theta)
+        W1, W2 = Ws
+        act = activations.get(self.activation)
+        Xt = self._with_bias(X)  # m x (d+1)
+        z = Xt @ W1  # m x w
+        w, k, p = W1.shape[1], W2.shape[1], Xt.shape[1]
+        d1 = torch.func.grad(lambda u: act(u).sum())
+        s1 = d1(z).clone()
+        s2 = torch.func.grad(lambda u: d1(u).sum())(z).clone()
+        if self.linear_units[0]:
+            lin = list(self.linear_units[0])
+            s1[:, lin], s2[:, lin] = 1.0, 0.0
+        V = W2[:w]  # w x k, bias row dropped
+        a = s2 * (C @ V.T)  # m x w
+        n1 = p * w
+        H = theta.new_zeros(self._n_full, self._n_full)
+        # (w_j, w_j): block (p x p) for unit j at rows r*w + j
+        blocks = torch.einsum("ir,ij,is->jrs", Xt, a, Xt)  # w x p x p
+        idx = torch.arange(p, device=X.device)[:, None] * w  # row r of W1 -> index r*w (+ j)
+        for j in range(w):
+            ij = idx[:, 0] + j
+            H[ij[:, None], ij[None, :]] = blocks[j]
+        # (w_rj, V_jk) = sum_i C_ik s1_ij Xt_ir : index of V_jk is n1 + j*k + kk
+        cross = torch.einsum("ik,ij,ir->rjk", C, s1, Xt)  # p x w x k
+        cols = n1 + torch.arange(w * k, device=X.device).reshape(w, k)  # j, k -> index
+        rows = torch.arange(n1, device=X.device).reshape(p, w)  # r, j -> index
+        Hc = cross  # p x w x k
+        r_idx = rows[:, :, None].expand(p, w, k)
+        c_idx = cols[None, :, :].expand(p, w, k)
+        H[r_idx, c_idx] = Hc
+        H[c_idx, r_idx] = Hc
+        if self.n_params != self._n_full:
+            H = H[self._free][:, self._free]
+        return H
+
     def kink_preactivations(self, theta: Tensor, X: Tensor) -> Tensor | None:
         """All pre-activations that feed a kink (PL activations, linear units excluded); None for smooth nets."""
         if not self.is_piecewise_linear:

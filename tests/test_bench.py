@@ -1,4 +1,5 @@
-"""`minimacheck bench`: the accounting (uncertified = full budget), the summary, and the --json output of a quick run.
+"""`minimacheck bench`: the accounting (time per certified minimum over all starts), instance yields, the same starts
+for every method, and the --json output of a quick run.
 
 No timing asserts: the machine is shared, so only structure and accounting are checked.
 """
@@ -8,71 +9,69 @@ import argparse
 import json
 import math
 
+import numpy as np
 import pytest
+import torch
 
 from minimacheck import bench
 
-REQUIRED_KEYS = ("instances", "certified", "yield", "yield_random", "median_s_project", "median_s_scipy",
-                 "speedup_vs_scipy", "median_s_adam", "speedup_vs_adam")
+REQUIRED_KEYS = ("instances", "starts", "certified", "yield_per_start", "instance_yield_teacher", "instance_yield_random",
+                 "escapes", "time_per_certified_project", "time_per_certified_scipy", "time_per_certified_scipy_trf",
+                 "time_per_certified_adam", "speedup_vs_scipy", "speedup_vs_scipy_trf", "speedup_vs_adam",
+                 "speedup_vs_scipy_lower", "speedup_vs_scipy_trf_lower", "speedup_vs_best_scipy", "best_scipy", "acceptance")
 
 
 # ---------------------------------------------------------------- accounting, without training
-def test_charged_seconds_certified_counts_its_time():
-    assert bench.charged_seconds(0.25, True, 10.0) == 0.25
+def test_time_per_certified_divides_total_time_by_certified_minima():
+    assert bench.time_per_certified(8.0, 4) == 2.0
+    assert bench.time_per_certified(8.0, 0) is None  # nothing certified: no finite time per certified minimum
 
 
-def test_charged_seconds_uncertified_counts_full_budget_however_early_it_stopped():
-    # a method that gives up after 0.01 s without a certificate must not look fast
-    assert bench.charged_seconds(0.01, False, 10.0) == 10.0
-    assert bench.charged_seconds(12.0, False, 10.0) == 10.0
-
-
-def test_charged_seconds_certified_overrun_is_capped_at_budget():
-    assert bench.charged_seconds(10.4, True, 10.0) == 10.0
-
-
-@pytest.mark.parametrize("seconds,budget", [(1.0, 0.0), (1.0, -1.0), (-1.0, 5.0), (math.nan, 5.0)])
-def test_charged_seconds_rejects_bad_input(seconds, budget):
+@pytest.mark.parametrize("total,cert", [(-1.0, 1), (math.nan, 1), (1.0, -1)])
+def test_time_per_certified_rejects_bad_input(total, cert):
     with pytest.raises(ValueError):
-        bench.charged_seconds(seconds, True, budget)
+        bench.time_per_certified(total, cert)
 
 
-def _rec(group, target, seed, method, seconds, certified, budget=10.0):
-    return dict(group=group, target=target, activation="tanh", m=10, P=41, seed=seed, method=method, budget_s=budget,
-                seconds=seconds, charged_s=bench.charged_seconds(seconds, certified, budget), certified=certified,
-                verdict="CERTIFIED_MINIMUM" if certified else "NOT_CONVERGED", strength=None, loss=0.0, grad_norm=0.0,
-                status="", iterations=1, cert_s=0.0, cert_reason="")
+def _irec(group, target, under, seed, method, total_s, certified, starts=4, escapes=0):
+    return dict(group=group, target=target, activation="tanh", under=under, m=10, P=41, seed=seed, method=method,
+                total_s=total_s, starts=starts, certified=certified, any_certified=certified > 0, escapes=escapes, cert_s=0.0)
 
 
-def test_summary_charges_uncertified_instances_at_the_budget_and_splits_yields():
-    groups = (bench.Group("t", "tanh", "teacher", 10, 2, 8, 10.0, n=3), bench.Group("r", "tanh", "random", 10, 2, 8, 10.0, n=2))
-    recs = []
-    # project: certifies 2 of 3 teacher instances fast (0.1 s) and gives up early (0.05 s) on the third;
-    # it certifies 1 of 2 random instances at 0.2 s
-    recs += [_rec("t", "teacher", 0, "project", 0.1, True), _rec("t", "teacher", 1, "project", 0.1, True),
-             _rec("t", "teacher", 2, "project", 0.05, False),
-             _rec("r", "random", 0, "project", 0.2, True), _rec("r", "random", 1, "project", 0.05, False)]
-    # scipy: certifies only the easy instance (0.3 s) and fails quickly elsewhere: every failure costs 10 s
-    recs += [_rec("t", "teacher", 0, "scipy", 0.3, True)] + [
-        _rec(g, t, s, "scipy", 0.01, False) for g, t, s in (("t", "teacher", 1), ("t", "teacher", 2), ("r", "random", 0), ("r", "random", 1))]
-    # adam: certifies nothing
-    recs += [_rec(g, t, s, "adam", 10.0, False) for g, t, s in
-             (("t", "teacher", 0), ("t", "teacher", 1), ("t", "teacher", 2), ("r", "random", 0), ("r", "random", 1))]
-    out = bench.summarize(recs, groups)
-    assert out["instances"] == 5
-    assert out["certified"] == 3
-    assert out["yield"] == pytest.approx(2 / 3)
-    assert out["yield_random"] == pytest.approx(1 / 2)
-    # project charged times: 0.1, 0.1, 10, 0.2, 10 -> median 0.2
-    assert out["median_s_project"] == pytest.approx(0.2)
-    # scipy charged times: 0.3, 10, 10, 10, 10 -> median 10, although its failures took 0.01 s
-    assert out["median_s_scipy"] == pytest.approx(10.0)
-    assert out["speedup_vs_scipy"] == pytest.approx(50.0)
-    assert out["median_s_adam"] == pytest.approx(10.0)
-    assert out["groups"]["t"]["methods"]["scipy"]["yield"] == pytest.approx(1 / 3)
-    assert out["groups"]["t"]["methods"]["scipy"]["median_s"] == pytest.approx(10.0)
-    assert out["methods"]["project"]["median_s_teacher"] == pytest.approx(0.1)
-    assert out["acceptance"]["yield_ok"] is False
+def test_summary_instance_yield_time_per_certified_and_speedups():
+    groups = (bench.Group("t", "tanh", "teacher", 40, 2, (4,), 1.0, n=3, starts=4),
+              bench.Group("r", "tanh", "random", 40, 2, (4,), 1.0, n=2, starts=4),
+              bench.Group("o", "tanh", "teacher", 4, 2, (8,), 1.0, n=1, starts=4))
+    assert groups[0].under and groups[1].under and not groups[2].under
+    ir = []
+    # project: teacher instances 2/4, 0/4, 1/4 certified (instance yield 2/3); random 1/4, 0/4 with 3 escapes
+    ir += [_irec("t", "teacher", True, 0, "project", 2.0, 2), _irec("t", "teacher", True, 1, "project", 2.0, 0),
+           _irec("t", "teacher", True, 2, "project", 2.0, 1), _irec("r", "random", True, 0, "project", 1.0, 1),
+           _irec("r", "random", True, 1, "project", 1.0, 0, escapes=3), _irec("o", "teacher", False, 0, "project", 5.0, 4)]
+    # scipy: 1 certified minimum in 16 s on the under-parameterized groups
+    ir += [_irec("t", "teacher", True, s, "scipy", 4.0, int(s == 0)) for s in range(3)]
+    ir += [_irec("r", "random", True, s, "scipy", 2.0, 0) for s in range(2)] + [_irec("o", "teacher", False, 0, "scipy", 1.0, 4)]
+    # scipy-trf certifies nothing
+    ir += [_irec(g, t, u, s, "scipy-trf", 3.0, 0) for g, t, u, s in
+           (("t", "teacher", True, 0), ("t", "teacher", True, 1), ("t", "teacher", True, 2), ("r", "random", True, 0),
+            ("r", "random", True, 1), ("o", "teacher", False, 0))]
+    out = bench.summarize(ir, [], groups)
+    assert out["instances"] == 6 and out["starts"] == 24 and out["certified"] == 8
+    assert out["instance_yield_teacher"] == pytest.approx(3 / 4)  # t: 2 of 3, o: 1 of 1
+    assert out["instance_yield_random"] == pytest.approx(1 / 2)
+    assert out["escapes"] == 3
+    # under-parameterized groups only: project 8 s / 4 certified = 2 s; scipy 16 s / 1 = 16 s
+    assert out["time_per_certified_project"] == pytest.approx(2.0)
+    assert out["time_per_certified_scipy"] == pytest.approx(16.0)
+    assert out["speedup_vs_scipy"] == pytest.approx(8.0)
+    assert out["time_per_certified_scipy_trf"] is None and out["speedup_vs_scipy_trf"] is None
+    assert out["speedup_vs_scipy_trf_lower"] == pytest.approx(15.0 / 2.0)  # 15 s total as if one were certified
+    assert out["best_scipy"] == "scipy-trf" and out["speedup_vs_best_scipy"] == pytest.approx(7.5)
+    assert out["acceptance"]["yield_ok"] is False and out["acceptance"]["speedup_ok"] is False
+    t = out["groups"]["t"]["methods"]["project"]
+    assert (t["certified"], t["starts"], t["instances_certified"]) == (3, 12, 2)
+    assert t["time_per_certified"] == pytest.approx(2.0) and t["yield_per_start"] == pytest.approx(3 / 12)
+    assert out["groups"]["t"]["speedup_vs_scipy"] == pytest.approx((12.0 / 1) / 2.0)
 
 
 def test_bad_bench_input_is_a_clear_error():
@@ -81,25 +80,33 @@ def test_bad_bench_input_is_a_clear_error():
     with pytest.raises(ValueError, match="budget"):
         bench.run_bench(bench.QUICK_GROUPS, budget=0.0, warm_up=False)
     with pytest.raises(ValueError, match="target"):
-        bench.Group("g", "tanh", "labels", 10, 2, 4, 1.0)
+        bench.Group("g", "tanh", "labels", 10, 2, (4,), 1.0)
+    with pytest.raises(ValueError, match="rank"):
+        bench.Group("g", "tanh", "teacher", 10, 2, (4,), 1.0, rank=3)
 
 
-def test_instance_builder_is_deterministic_and_teacher_groups_are_overparameterized():
-    import torch
+def test_instance_set_covers_the_claims_shapes_and_starts_match_find_minimum():
+    from networks.multistart import mlp_init
 
     g = bench.DEFAULT_GROUPS[0]
-    obj1, th1 = bench.build_instance(g, 0)
-    obj2, th2 = bench.build_instance(g, 0)
-    assert torch.equal(th1, th2) and obj1.value(th1) == obj2.value(th2)
-    assert bench.build_instance(g, 1)[1].ne(th1).any()
-    for grp in bench.DEFAULT_GROUPS:
-        if grp.target == "teacher":
-            assert grp.n_params >= 2 * grp.m, grp.name  # the documented design: P >= 2m
-    Ps = [grp.n_params for grp in bench.DEFAULT_GROUPS]
-    ms = [grp.m for grp in bench.DEFAULT_GROUPS]
-    assert min(Ps) >= 50 and max(Ps) <= 2000 and min(ms) == 20 and max(ms) == 500
-    acts = {grp.activation for grp in bench.DEFAULT_GROUPS}
-    assert acts == {"tanh", "softplus", "leaky_relu", "relu"}
+    a, b = bench.build_instance(g, 0), bench.build_instance(g, 0)
+    assert all(torch.equal(x, y) for x, y in zip(a.starts, b.starts)) and a.obj.value(a.starts[0]) == b.obj.value(b.starts[0])
+    assert len(a.starts) == g.starts <= 8
+    # the bench's start i is find_minimum's start i
+    for i, th in enumerate(a.starts):
+        assert torch.equal(th, torch.as_tensor(mlp_init(a.model)(np.random.default_rng([a.fm_seed, i]))))
+    groups = bench.DEFAULT_GROUPS
+    under = [g for g in groups if g.under]
+    assert any(len(g.widths) == 2 for g in under) and any(len(g.widths) == 3 for g in under)
+    assert any(g.d_out == 3 for g in under) and any(g.rank is not None for g in under)
+    assert any(g.activation == "leaky_relu" for g in under)
+    assert {g.target for g in under} == {"teacher", "random"}
+    rd = next(g for g in groups if g.rank is not None)
+    X = bench.build_instance(rd, 0).obj.piecewise  # smooth net: no piecewise data
+    assert X is None
+    inst = bench.build_instance(rd, 0)
+    J = inst.obj.jacobian(inst.starts[0])
+    assert J.shape == (rd.m * rd.d_out, rd.n_params)
 
 
 # ---------------------------------------------------------------- one quick run through the sub-command
@@ -117,35 +124,32 @@ def test_quick_bench_json_has_the_required_keys_and_types(quick_json):
     for k in REQUIRED_KEYS:
         assert k in quick_json, k
     n = sum(g.n for g in bench.QUICK_GROUPS)
-    assert quick_json["instances"] == n and isinstance(quick_json["certified"], int)
-    assert 0 <= quick_json["certified"] <= n
-    for k in ("yield", "yield_random"):
+    assert quick_json["instances"] == n and quick_json["starts"] == sum(g.n * g.starts for g in bench.QUICK_GROUPS)
+    assert 0 <= quick_json["certified"] <= quick_json["starts"]
+    for k in ("instance_yield_teacher", "instance_yield_random", "yield_per_start"):
         assert isinstance(quick_json[k], float) and 0.0 <= quick_json[k] <= 1.0
-    for k in ("median_s_project", "median_s_scipy", "median_s_adam", "speedup_vs_scipy", "speedup_vs_adam"):
-        assert isinstance(quick_json[k], float) and quick_json[k] > 0, k
-    assert quick_json["speedup_vs_scipy"] == pytest.approx(quick_json["median_s_scipy"] / quick_json["median_s_project"])
+    assert isinstance(quick_json["escapes"], int) and quick_json["escapes"] >= 0
+    for k in ("speedup_vs_scipy_lower", "speedup_vs_scipy_trf_lower", "speedup_vs_adam_lower"):
+        assert quick_json[k] is None or quick_json[k] > 0
 
 
-def test_quick_bench_reports_every_group_and_method_with_yields_in_range(quick_json):
+def test_quick_bench_reports_every_group_and_method(quick_json):
     assert set(quick_json["groups"]) == {g.name for g in bench.QUICK_GROUPS}
     for name, g in quick_json["groups"].items():
         assert set(g["methods"]) == set(bench.METHODS), name
         for meth, s in g["methods"].items():
-            assert 0.0 <= s["yield"] <= 1.0
-            assert s["certified"] <= s["instances"]
-            assert sum(s["verdicts"].values()) == s["instances"]
-            assert 0 < s["median_s"] <= g["budget_s"]
+            assert 0.0 <= s["instance_yield"] <= 1.0 and 0.0 <= s["yield_per_start"] <= 1.0
+            assert s["certified"] <= s["starts"] and s["instances_certified"] <= s["instances"]
+            assert sum(s["verdicts"].values()) == s["starts"]
+            if s["certified"]:
+                assert s["time_per_certified"] == pytest.approx(s["total_s"] / s["certified"])
 
 
-def test_quick_bench_records_charge_uncertified_runs_the_full_budget(quick_json):
+def test_quick_bench_every_method_ran_the_same_starts(quick_json):
     recs = quick_json["records"]
-    assert len(recs) == quick_json["instances"] * len(bench.METHODS)
+    starts = sum(g.n * g.starts for g in bench.QUICK_GROUPS)
+    assert len(recs) == starts * len(bench.METHODS)
+    keys = {m: sorted((r["group"], r["seed"], r["start"]) for r in recs if r["method"] == m) for m in bench.METHODS}
+    assert all(keys[m] == keys["project"] for m in bench.METHODS)
     for r in recs:
         assert r["certified"] == (r["verdict"] == "CERTIFIED_MINIMUM")
-        if r["certified"]:
-            assert r["charged_s"] == pytest.approx(min(r["seconds"], r["budget_s"]))
-        else:
-            assert r["charged_s"] == r["budget_s"]
-    # every method got the same instances (same group and seed set)
-    keys = {m: sorted((r["group"], r["seed"]) for r in recs if r["method"] == m) for m in bench.METHODS}
-    assert keys["project"] == keys["scipy"] == keys["adam"]

@@ -785,3 +785,92 @@ def test_train_and_certify_on_a_device_match_the_cpu_reference(device):
         cert = certify(obj, res.theta)
         assert cert.verdict == ref.verdict, (cert.summary(), ref.summary())
         assert cert.loss == pytest.approx(ref.loss, rel=1e-8, abs=1e-12)
+
+
+# ---------------------------------------------------------------- speed paths (engine-speed): same numbers as autodiff
+@pytest.mark.parametrize("activation", ["tanh", "softplus", "sigmoid", "relu", "leaky_relu", "abs", "quadratic"])
+@pytest.mark.parametrize("kw", [dict(), dict(linear_units=((1,),)), dict(skip_dim=2), dict(bias=False)])
+def test_analytic_hessian_matches_torch_func_hessian(activation, kw):
+    """Objective.hessian of a one-hidden-layer squared loss is J^T J + sum_i r_i Hess f_i (MLP.output_curvature);
+    it must equal torch.func.hessian of the loss (multi-output, linear units, skip, no bias, l2 rows)."""
+    rng = np.random.default_rng(11)
+    X, Y = rng.standard_normal((25, 2)), rng.standard_normal((25, 2))
+    model = MLP(2, (5,), 2, activation=activation, **kw)
+    l2 = {torch.arange(3): 0.3} if activation == "tanh" else None
+    obj = squared_loss(model, X, Y, l2=l2)
+    assert obj.hessian_fn is not None
+    theta = model.init(3).double() + 0.05
+    H, H0 = obj.hessian(theta), torch.func.hessian(obj.fun)(theta)
+    assert torch.allclose(H, H0, rtol=1e-10, atol=1e-10 * float(H0.abs().max()))
+    assert torch.equal(H, H.T)
+
+
+def test_analytic_hessian_respects_masks_and_deep_nets_use_autodiff():
+    rng = np.random.default_rng(12)
+    X, Y = rng.standard_normal((15, 3)), rng.standard_normal((15, 1))
+    mask = np.ones((4, 4), bool)
+    mask[3] = False  # no first-layer biases
+    masked = MLP(3, (4,), 1, activation="tanh", masks=(mask, None))
+    deep = MLP(3, (4, 3), 1, activation="tanh")
+    for model in (masked, deep):
+        obj = squared_loss(model, X, Y)
+        theta = model.init(1).double()
+        assert torch.allclose(obj.hessian(theta), torch.func.hessian(obj.fun)(theta), rtol=1e-10, atol=1e-12)
+    assert deep.output_curvature(deep.init(1).double(), torch.as_tensor(X), torch.zeros(15, 1)) is None
+
+
+def test_autodiff_hessian_chunked_matches_and_residual_jacobian_autodiff_paths():
+    from networks.objective import HESSIAN_CHUNK, autodiff_hessian, jacobian
+
+    rng = np.random.default_rng(13)
+    X, Y = rng.standard_normal((30, 3)), rng.standard_normal((30, 1))
+    model = MLP(3, (8, 6), 1, activation="softplus")  # P = 32 + 54 + 7 = 93 > HESSIAN_CHUNK
+    assert model.n_params > HESSIAN_CHUNK
+    obj = squared_loss(model, X, Y)
+    theta = model.init(2).double()
+    assert torch.allclose(autodiff_hessian(obj.fun, theta), torch.func.hessian(obj.fun)(theta), rtol=1e-10, atol=1e-12)
+    J0 = torch.func.jacfwd(obj.residual)(theta)
+    assert torch.allclose(jacobian(obj.residual, theta), J0, rtol=1e-12, atol=1e-13)
+
+
+def test_pattern_fast_path_in_kinks_equals_pattern_exactly_on_kinks():
+    from networks.kinks import _pattern
+
+    for activation in ("relu", "leaky_relu", "abs", "leaky_relu:0.3"):
+        model = MLP(3, (5, 4), 1, activation=activation, linear_units=((1,), ()))
+        X = torch.as_tensor(np.random.default_rng(0).standard_normal((12, 3)))
+        X[:3] = 0.0
+        theta = torch.round(model.init(0).double() * 2) / 2  # exact zeros among the pre-activations
+        zs, _ = model.hidden(theta, X)
+        assert sum(int((z == 0).sum()) for z in zs) > 0
+        assert all(torch.equal(a, b) for a, b in zip(pattern(model, theta, X), _pattern(model, theta, X)))
+
+
+@pytest.mark.parametrize("m,width", [(40, 3), (6, 8)])  # n_res >= P (J^T J) and n_res < P (J J^T)
+def test_lm_gram_step_matches_dense_solve(m, width):
+    """The Levenberg-Marquardt step from the syrk/potrf Gram equals -(J^T J + mu I)^-1 J^T r."""
+    from networks.train import _Gram
+
+    rng = np.random.default_rng(14)
+    X, Y = rng.standard_normal((m, 2)), rng.standard_normal((m, 1))
+    model = MLP(2, (width,), 1, activation="tanh")
+    obj = squared_loss(model, X, Y)
+    theta = model.init(4).double()
+    J, r = obj.jacobian(theta), obj.residual(theta)
+    g = J.T @ r
+    for mu in (1e-6, 1e-2, 10.0):
+        step = _Gram(J).lm_step(mu, J, r, g)
+        ref = -torch.linalg.solve(J.T @ J + mu * torch.eye(J.shape[1], dtype=J.dtype), g)
+        assert torch.allclose(step, ref, rtol=1e-8, atol=1e-10 * float(ref.abs().max()))
+
+
+def test_newton_cholesky_path_is_the_saddle_free_step_on_positive_definite_hessians():
+    """A strictly convex quadratic: the PD (Cholesky) path must converge exactly like the eigenvalue path would."""
+    rng = np.random.default_rng(15)
+    A = rng.standard_normal((12, 12))
+    Hm = torch.as_tensor(A @ A.T + np.eye(12))
+    b = torch.as_tensor(rng.standard_normal(12))
+    obj = Objective(fun=lambda t: 0.5 * t @ Hm @ t - b @ t, n_params=12, nonnegative=False)
+    res = minimize(obj, torch.zeros(12), method="newton", max_iter=5)
+    assert res.converged and res.iterations <= 3
+    assert torch.allclose(res.theta, torch.linalg.solve(Hm, b), rtol=1e-10)
