@@ -13,7 +13,6 @@ gives the same numbers (single-threaded torch per worker; results keyed by cell,
 """
 from __future__ import annotations
 
-import json
 import math
 import pathlib
 import sys
@@ -52,6 +51,7 @@ class ReportConfig:
     claims: tuple[str, ...] | None = None  # None: every registered claim; () none
     n_instances: int | None = None
     progress: bool = True
+    verify: bool = True  # ball-arithmetic proofs of the sweep's strict minima and the pinned counterexamples
     sweep_grid: str = "default"  # claim5's grid: 'default' (<= 5 min on 2 cores) or 'full' (the handbook's, campaigns)
     shard: tuple[int, int] | None = None  # (i, n): this shard's work items only (minimacheck.shard)
     artifacts: str | None = "failures"  # folder for replayable counterexample files
@@ -79,7 +79,7 @@ class ReportConfig:
         for name in ("depths", "widths", "activations"):
             if getattr(self, name):
                 base[name] = tuple(getattr(self, name))
-        return sweep.SweepConfig(**base)
+        return sweep.SweepConfig(**{**base, "verify": self.verify})
 
     def instances(self) -> int:
         return self.n_instances if self.n_instances is not None else (1 if self.quick else 3)
@@ -230,6 +230,17 @@ def build(cfg: ReportConfig, log=print) -> dict:
     if any(k.startswith("claim5 ") for k in errors) and verdicts.get("claim5") == "PASS":
         verdicts["claim5"] = "ERROR"
 
+    proofs_pinned = []
+    if cfg.verify and (cfg.shard is None or cfg.shard[0] == 0):  # the pinned proofs belong to shard 0
+        from minimacheck import proofs
+
+        t0 = time.perf_counter()
+        try:
+            proofs_pinned = proofs.pinned(seeds=None if not cfg.quick else (9,))
+        except Exception:  # noqa: BLE001 - recorded as an error, the report goes on
+            errors["proofs"] = traceback.format_exc()
+        log(f"proofs of the pinned counterexamples: {time.perf_counter() - t0:.0f} s")
+
     figures = []
     if sweeps:
         for axis in ("depth", "width"):
@@ -250,6 +261,7 @@ def build(cfg: ReportConfig, log=print) -> dict:
         trend={s.dataset: {axis: c5.trend_test(s.runs, axis) for axis in ("depth", "width")} for s in sweeps},
         figures=figures,
         versions=_versions(),
+        proofs=dict(sweep=proof_summary(sweeps), pinned=proofs_pinned),
     )
     results["timings"]["total"] = time.perf_counter() - t_start
     from minimacheck import provenance  # schema version, git commit, versions, solvers, device; strict JSON
@@ -380,8 +392,46 @@ def summary_markdown(results: dict, summ: dict, sweeps, lin) -> str:
         if r["claim"] == "claim5" and r["kind"] != "positive":
             L.append(f"- {r['check']}: {'caught' if r['detected'] else 'MISSED'} ({r['reason']})")
     L.append(f"- deep-linear control: {len(lin.certified())}/{len(lin.runs)} runs certified, {lin.description}")
+    L += proofs_markdown(results.get("proofs"))
     L += ["", "Figures: " + ", ".join(f"![{f}]({f})" for f in results["figures"]), ""]
     return "\n".join(L)
+
+
+def proof_summary(sweeps) -> dict:
+    """Per data set: strict-mod-symmetry certified runs with P <= VERIFY_MAX_PARAMS, how many were proven, and
+    the failures with their reasons."""
+    out = {}
+    for s in sweeps:
+        tried = [r for r in s.runs if r.get("verified")]
+        out[s.dataset] = dict(attempted=len(tried), verified=sum(bool(r["verified"]["ok"]) for r in tried),
+                              failures=[dict(activation=r["activation"], depth=r["depth"], width=r["width"],
+                                             seed=r["seed"], n_params=r["n_params"], reason=r["verified"]["reason"])
+                                        for r in tried if not r["verified"]["ok"]],
+                              seconds=sum(r["verified"]["seconds"] or 0.0 for r in tried))
+    return out
+
+
+def proofs_markdown(proofs: dict | None) -> list[str]:
+    if not proofs:
+        return []
+    L = ["", "## Proofs (ball arithmetic, networks.verify)", "",
+         "Certified strict minima (strength strict-mod-symmetry, P <= 200) of the sweeps, re-proven by a Krawczyk test "
+         "in python-flint's ball arithmetic: a box that holds a unique critical point with a positive definite Hessian "
+         "(modulo the symmetries, on a gauge slice), and an enclosure of its loss.", "",
+         "| data set | attempted | verified | failures (reason) | seconds |", "|---|---:|---:|---|---:|"]
+    for ds, row in proofs["sweep"].items():
+        fails = "; ".join(f"{f['activation']} {f['depth']}x{f['width']} seed {f['seed']}: {f['reason']}"
+                          for f in row["failures"]) or "-"
+        L.append(f"| {ds} | {row['attempted']} | {row['verified']} | {fails} | {row['seconds']:.1f} |")
+    if proofs["pinned"]:
+        L += ["", "Pinned counterexamples (a strict local minimum PROVEN worse than the global or convex value when "
+              "the comparison says 'proven >'):", "",
+              "| case | verified | loss enclosure | radius | compared with | comparison |", "|---|---|---|---:|---|---|"]
+        for r in proofs["pinned"]:
+            enc = f"[{r['loss_lo']:.16g}, {r['loss_hi']:.16g}]" if r["ok"] else r["reason"]
+            rad = f"{r['radius']:.1e}" if r["radius"] is not None else "-"
+            L.append(f"| {r['case']} | {r['ok']} | {enc} | {rad} | {r['versus']} | {r['comparison']} |")
+    return L
 
 
 # ---------------------------------------------------------------- figures
@@ -481,6 +531,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("-n", "--n-instances", type=int, default=None, dest="n_instances",
                    help="positive instances per other claim (default 3; 1 with --quick)")
     p.add_argument("--no-progress", action="store_false", dest="progress", help="no progress bars")
+    p.add_argument("--no-verify", action="store_false", dest="verify",
+                   help="skip the ball-arithmetic proofs of strict minima and pinned counterexamples")
     p.add_argument("--shard", metavar="i/n", help="run only work items k with k mod n == i (claim instances, pinned "
                    "cases, controls, sweep cells); the n shards together are the unsharded run")
     p.add_argument("--backend", choices=("loky", "dask"), default="loky", help="joblib backend of the sweeps: dask "
@@ -511,7 +563,7 @@ def _cmd_report(args) -> int:
     cfg = ReportConfig(out=args.out, seed=args.seed, quick=args.quick, data=tuple(args.data), depths=args.depths,
                        widths=args.widths, activations=args.activations, n_seeds=args.n_seeds, subsample=args.subsample,
                        jobs=args.jobs, claims=claims_sel, n_instances=args.n_instances,
-                       progress=args.progress, sweep_grid=args.sweep_grid, shard=cli_shard(args.shard), artifacts=args.artifacts)
+                       progress=args.progress, sweep_grid=args.sweep_grid, verify=args.verify, shard=cli_shard(args.shard), artifacts=args.artifacts)
     from minimacheck import shard
 
     with shard.backend(args.backend, address=args.scheduler):

@@ -46,6 +46,7 @@ class SweepConfig:
     time_budget: float = 60.0  # seconds per attempt: a safety net only (if it binds, results depend on load)
     bias: bool = True  # networks have biases (the deep-linear control turns them off)
     device: str = "auto"  # 'auto': CUDA when available, else the CPU
+    verify: bool = False  # prove strict minima (P <= minimacheck.proofs.VERIFY_MAX_PARAMS) in ball arithmetic
 
     def __post_init__(self):
         for name in ("depths", "widths", "seeds"):
@@ -124,7 +125,7 @@ def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: 
         l=float(res.loss) / zero, grad_norm=float(cert.grad_norm), lambda_min=cert.lambda_min, margin=cert.margin,
         iterations=int(res.iterations), train_reason=res.reason,
         claim1_l=None, claim1_gap=None, claim1_tol=None, claim1_passed=None, jac_rank=None, rank_frac=None,
-        rank_gap=None,
+        rank_gap=None, verified=None,
     )
     if evidence is not None:
         import torch
@@ -140,6 +141,10 @@ def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: 
         excess = max(L - c1 - slack, c1 - L)  # <= 0 inside the bracket
         row.update(claim1_l=c1 / zero, claim1_gap=excess, claim1_tol=tau, claim1_passed=bool(excess <= tau),
                    claim1_slack=slack, jac_rank=int(r), rank_frac=r / (m * d_y), rank_gap=gap)
+    if cfg.verify and evidence is not None:
+        from minimacheck.proofs import verify_run
+
+        row["verified"] = verify_run(model, X, Y, res.theta, cert)
     row["seconds"] = time.perf_counter() - t0
     return row
 
