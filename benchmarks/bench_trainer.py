@@ -165,8 +165,8 @@ def main(argv=None) -> int:
                 else:
                     res[meth] = run_fm(net, obj, init, starts, seed, allow_kinks=True, time_budget=args.case_budget)
                 r = res[meth]
-                print(f"{name:<28} P={obj.n_params:<4} {meth:<5} {r['certified']}/{r['starts']} certified, escapes {r['escapes']}, "
-                      f"total {r['total_s']:7.2f}s  [{r['verdicts']}]", flush=True)
+                print(f"{name:<28} P={obj.n_params:<4} {meth:<5} {r['certified']}/{r['starts']} certified, "
+                      f"escapes {r['escapes']}, total {r['total_s']:7.2f}s  [{r['verdicts']}]", flush=True)
             rows.append((name, res))
     print()
     if "old" in impls:

@@ -242,7 +242,8 @@ def _second_order(piece: _Piece, theta, lam, strict, T, P, rel_res):
     lmax = float(np.abs(np.linalg.eigvalsh(H)).max()) if P else 0.0
     eps_H = rel_res * max(1.0, lmax) + 1e3 * P * EPS * lmax
     if Z.shape[1] == 0:
-        return dict(lmin=math.inf, lmax=lmax, eps_H=eps_H, null_dim=0, explained=True, Z=Z, w=np.zeros(0), U=np.zeros((0, 0)), B=B)
+        return dict(lmin=math.inf, lmax=lmax, eps_H=eps_H, null_dim=0, explained=True, Z=Z, w=np.zeros(0), U=np.zeros((0, 0)),
+                    B=B)
     w, U = np.linalg.eigh(Z.T @ H @ Z)
     null = np.abs(w) <= eps_H
     explained = subspace_explained(U[:, null], Z.T @ T)
@@ -285,7 +286,8 @@ def analyze_kink(obj: Objective, theta: Tensor, *, grad_tol: float, loss_tol: fl
     if np.linalg.norm(proj) > grad_tol:
         change, step = _verified(obj, theta, torch.as_tensor(-proj), loss, loss_tol)
         return KinkAnalysis("not stationary", f"not stationary along the kink manifold: projected gradient "
-                            f"{np.linalg.norm(proj):.3e} > {grad_tol:.3e}", witness=None if step is None else tuple(step.tolist()),
+                            f"{np.linalg.norm(proj):.3e} > {grad_tol:.3e}",
+                            witness=None if step is None else tuple(step.tolist()),
                             witness_change=change, **{**blank, "kkt_residual": float(np.linalg.norm(proj))})
 
     T = obj.symmetry_tangents(theta).cpu().numpy() if obj.symmetry_tangents is not None else np.zeros((P, 0))

@@ -270,7 +270,8 @@ def test_hessian_logistic_regression_closed_form():
     assert np.allclose(obj.hessian(wt).numpy(), H_ref, rtol=0, atol=1e-12 * np.abs(H_ref).max())
     assert np.allclose(obj.grad(wt).numpy(), g_ref, rtol=0, atol=1e-12 * (1 + np.abs(g_ref).max()))
     v = rng.standard_normal(4)
-    assert np.allclose(obj.hvp(wt, torch.as_tensor(v)).numpy(), H_ref @ v, rtol=0, atol=1e-12 * np.abs(H_ref).max() * np.abs(v).max() * 4)
+    assert np.allclose(obj.hvp(wt, torch.as_tensor(v)).numpy(), H_ref @ v, rtol=0,
+                       atol=1e-12 * np.abs(H_ref).max() * np.abs(v).max() * 4)
 
 
 @given(case=net_cases(max_depth=2))
@@ -683,7 +684,8 @@ def test_squared_loss_rejects_bad_data(X, Y, match):
         (dict(d_in=2, widths=(3,), d_out=1, linear_units=((3,),)), r"linear unit\(s\) \[3\] out of range"),
         (dict(d_in=2, widths=(3,), d_out=1, linear_units=((0,), (0,))), "more entries than hidden layers"),
         (dict(d_in=2, widths=(3,), d_out=1, masks=(None,)), "one entry .* per weight matrix"),
-        (dict(d_in=2, widths=(3,), d_out=1, masks=(np.ones((2, 3), bool), None)), r"mask 1 has shape \(2, 3\), expected \(3, 3\)"),
+        (dict(d_in=2, widths=(3,), d_out=1, masks=(np.ones((2, 3), bool), None)),
+         r"mask 1 has shape \(2, 3\), expected \(3, 3\)"),
     ],
     ids=["zero-width", "negative-width", "d_in", "d_out", "activation", "leaky-slope", "leaky-one", "output-act",
          "skip_dim", "linear-unit-range", "linear-unit-count", "mask-count", "mask-shape"],
@@ -735,7 +737,8 @@ def test_certify_pl_net_with_fixed_skip_features():
     theta = model.init(0)
     assert math.isfinite(obj.value(theta))
     cert = certify(obj, theta)  # raises ValueError today
-    assert cert.verdict is Verdict.NOT_CONVERGED and cert.margin == pytest.approx(kink_margin(model, theta, torch.as_tensor(X), torch.as_tensor(S)))
+    assert cert.verdict is Verdict.NOT_CONVERGED and cert.margin == pytest.approx(
+        kink_margin(model, theta, torch.as_tensor(X), torch.as_tensor(S)))
 
 
 def test_squared_loss_rejects_bad_skip_input():
