@@ -153,10 +153,9 @@ def main(argv=None) -> int:
             for meth in order:
                 net = impls.get(meth, networks)
                 if target == "leaky":
-                    obj, model = leaky_case(net, seed)
+                    obj, _ = leaky_case(net, seed)
                 else:
                     obj, _ = smooth_case(net, d, widths, m, target, seed)
-                    model = net.MLP(d, widths, 1, activation="tanh")
                 from networks.multistart import mlp_init
 
                 init = mlp_init(networks.MLP(d, widths, 1, activation="leaky_relu" if target == "leaky" else "tanh"))

@@ -17,6 +17,7 @@ import math
 import time
 from dataclasses import dataclass, fields
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse.linalg as spla
@@ -25,6 +26,9 @@ import torch
 from networks.kinks import KinkAnalysis, analyze_kink, subspace_explained
 from networks.objective import Objective
 from networks.train import default_grad_tol, radial_escape
+
+if TYPE_CHECKING:  # for the annotation only: at run time networks.verify (python-flint) stays a lazy import
+    from networks.verify import Verification
 
 Tensor = torch.Tensor
 EPS = float(np.finfo(np.float64).eps)

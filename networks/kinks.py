@@ -59,7 +59,7 @@ import torch
 from networks import activations
 from networks.models import MLP
 from networks.objective import Objective, PiecewiseData, autodiff_hessian
-from networks.pattern import gated_objective, pattern
+from networks.pattern import gated_objective
 
 Tensor = torch.Tensor
 EPS = float(np.finfo(np.float64).eps)
@@ -504,7 +504,7 @@ def polish_on_kinks(obj: Objective, theta, *, rel_grad_tol: float = 1e-11, rel_m
         red, cn = float(gr.norm()), float(cons(theta).abs().max()) if k else 0.0
         if red <= rel_grad_tol * (1 + abs(loss)):
             return KinkPolish(theta, loss, k, red, cn, it, True)
-        H = autodiff_hessian(lambda t: piece.obj.fun(t) - (lam * cons(t)).sum(), theta)
+        H = autodiff_hessian(lambda t, piece=piece, lam=lam, cons=cons: piece.obj.fun(t) - (lam * cons(t)).sum(), theta)
         w, U = torch.linalg.eigh(Z.T @ (0.5 * (H + H.T)) @ Z)
         scale = float(w.abs().max().clamp_min(1e-300))
         lam_damp = 1e-10 * scale if lam_damp is None else lam_damp

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -138,7 +138,7 @@ def _train(obj, theta0, max_iter, escape_check):
 def _kink_rounds(obj, theta, cert_kw, kink_rounds, max_iter):
     """Polish along the kinks and certify; step along a verified witness and repeat."""
     cert, rounds = None, 0
-    for rounds in range(1, kink_rounds + 1):
+    for rounds in range(1, kink_rounds + 1):  # noqa: B007 -- returned after the loop
         theta = polish_on_kinks(obj, theta, max_iter=max_iter).theta
         cert = certify(obj, theta, allow_kinks=True, **cert_kw)
         if cert.verdict not in (Verdict.SADDLE, Verdict.NOT_CONVERGED) or cert.witness is None:

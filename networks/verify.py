@@ -231,7 +231,7 @@ class _MLPLoss:
         return T
 
     def evaluate(self, th: list, hessian: bool):
-        model, P = self.model, self.n_params
+        model = self.model
         Ws = self._weights(th)
         m = self.Xn.shape[0]
         h, Th, cache = _to_mat(self.Xn), None, []

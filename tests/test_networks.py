@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from networks import MLP, Objective, Verdict, certify, gated_objective, minimize, minimize_piecewise, squared_loss, vec
-from networks.pattern import pattern
 from networks import activations as act_mod
+from networks.pattern import pattern
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -167,7 +167,7 @@ def test_output_jacobian_rows_follow_vec_order():
     J = model.output_jacobian(theta, X)
     for i in range(5):
         for k in range(2):
-            row = torch.func.grad(lambda t: model.forward(t, X)[i, k])(theta)
+            row = torch.func.grad(lambda t, i=i, k=k: model.forward(t, X)[i, k])(theta)
             assert torch.allclose(J[k * 5 + i], row, rtol=0, atol=1e-13)
     assert torch.equal(vec(torch.tensor([[1.0, 2.0], [3.0, 4.0]])), torch.tensor([1.0, 3.0, 2.0, 4.0]))
 
@@ -324,7 +324,7 @@ def _tangent_generator_transpose(model, theta, g):
     T = model.symmetry_tangents(theta)
     cols = []
     for j in range(T.shape[1]):
-        cols.append(torch.func.grad(lambda th: (g * model.symmetry_tangents(th)[:, j]).sum())(theta))
+        cols.append(torch.func.grad(lambda th, j=j: (g * model.symmetry_tangents(th)[:, j]).sum())(theta))
     return torch.stack(cols, dim=1) if cols else T
 
 

@@ -57,7 +57,7 @@ def mp_ss_loss(k, d, theta) -> mpmath.mpf:
             + mpmath.fsum(g(a, b) for a in Vt for b in Vt) / 2)
 
 
-def mp_derivatives(f, x, h1=mpmath.mpf("1e-15"), h2=mpmath.mpf("1e-12")):
+def mp_derivatives(f, x, h1=mpmath.mpf("1e-15"), h2=mpmath.mpf("1e-12")):  # noqa: B008 -- mpf is immutable
     """Gradient (central differences, error ~1e-30) and Hessian (second differences, error ~1e-24) of f at x."""
     x = [mpmath.mpf(v) for v in x]
     P = len(x)
