@@ -11,5 +11,5 @@ from baselines.matrix_ls import symmetric_ls
 
 # least_squares and reduced_rank are NOT re-exported: the functions would shadow their submodules, and
 # `baselines.least_squares.least_squares(...)` must keep working. Import them from their modules.
-__all__ = ["BaselineCertificate", "BaselineError", "ols", "kernel_ridge", "verify", "symmetric_ls", "logistic_regression", "softmax_regression", "polynomial_features",
-           "random_fourier_features", "nystrom_features", "rbf_kernel"]
+__all__ = ["BaselineCertificate", "BaselineError", "ols", "kernel_ridge", "verify", "symmetric_ls", "logistic_regression",
+           "softmax_regression", "polynomial_features", "random_fourier_features", "nystrom_features", "rbf_kernel"]

@@ -222,4 +222,5 @@ def kernel_ridge(K, Y, lam) -> BaselineCertificate:
     return BaselineCertificate(value=value, solution=alpha[:, 0] if np.ndim(Y) == 1 else alpha,
                                method="kernel_ridge: cholesky dual + eigen cross-check", closed_form_value=value,
                                cvxpy_value=None, status=None, solver=None, kkt_residual=resid, agreement=agreement,
-                               slack_solver=0.0, details={"lam": lam, "cond": float(cond), "value_error_bound": tol * (1 + abs(value))})
+                               slack_solver=0.0,
+                               details={"lam": lam, "cond": float(cond), "value_error_bound": tol * (1 + abs(value))})

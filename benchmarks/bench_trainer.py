@@ -153,10 +153,9 @@ def main(argv=None) -> int:
             for meth in order:
                 net = impls.get(meth, networks)
                 if target == "leaky":
-                    obj, model = leaky_case(net, seed)
+                    obj, _ = leaky_case(net, seed)
                 else:
                     obj, _ = smooth_case(net, d, widths, m, target, seed)
-                    model = net.MLP(d, widths, 1, activation="tanh")
                 from networks.multistart import mlp_init
 
                 init = mlp_init(networks.MLP(d, widths, 1, activation="leaky_relu" if target == "leaky" else "tanh"))
@@ -165,8 +164,8 @@ def main(argv=None) -> int:
                 else:
                     res[meth] = run_fm(net, obj, init, starts, seed, allow_kinks=True, time_budget=args.case_budget)
                 r = res[meth]
-                print(f"{name:<28} P={obj.n_params:<4} {meth:<5} {r['certified']}/{r['starts']} certified, escapes {r['escapes']}, "
-                      f"total {r['total_s']:7.2f}s  [{r['verdicts']}]", flush=True)
+                print(f"{name:<28} P={obj.n_params:<4} {meth:<5} {r['certified']}/{r['starts']} certified, "
+                      f"escapes {r['escapes']}, total {r['total_s']:7.2f}s  [{r['verdicts']}]", flush=True)
             rows.append((name, res))
     print()
     if "old" in impls:

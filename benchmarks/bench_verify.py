@@ -42,7 +42,8 @@ def main(widths) -> None:
         ratio = f"{dt / prev[1]:.1f}" if prev else "-"
         p3 = f"{(P / prev[0]) ** 3:.1f}" if prev else "-"
         res = f"ok r={v.radius:.1e} L in [{v.loss_lo:.12g}, {v.loss_hi:.12g}]" if v.ok else v.reason
-        print(f"{'tanh MLP 20-' + str(w) + '-3':<28}{P:>5}{X.shape[0]:>5}{cert.verdict.value[:18] + ' ' + str(cert.strength)[:11]:>30}{dt:>10.2f}{ratio:>8}{p3:>10}  {res}")
+        print(f"{'tanh MLP 20-' + str(w) + '-3':<28}{P:>5}{X.shape[0]:>5}"
+              f"{cert.verdict.value[:18] + ' ' + str(cert.strength)[:11]:>30}{dt:>10.2f}{ratio:>8}{p3:>10}  {res}")
         prev = (P, dt)
     from claims.counterexamples import ss_objective, ss_run
 

@@ -419,7 +419,8 @@ PINNED = {
 REGIMES = {
     "tanh/teacher-target": Floor(0.75, 4, "3/4 testable; p = 0.0037 (depth), 0.0013 (width), 0.0035 (width, under)"),
     "leaky_relu/teacher-target": Unreached("leaky-ReLU runs end on an activation kink short of zero loss "
-                                           "(NON_DIFFERENTIABLE): 0/4 runs certified (0/6 on widths 2, 4, 8), no block, no testable trend", 1),
+                                           "(NON_DIFFERENTIABLE): 0/4 runs certified (0/6 on widths 2, 4, 8), "
+                                           "no block, no testable trend", 1),
 }
 
 

@@ -6,8 +6,8 @@ unit (incoming weights times c, outgoing weights divided by c^k), whose tangent 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

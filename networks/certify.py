@@ -17,6 +17,7 @@ import math
 import time
 from dataclasses import dataclass, fields
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse.linalg as spla
@@ -25,6 +26,9 @@ import torch
 from networks.kinks import KinkAnalysis, analyze_kink, subspace_explained
 from networks.objective import Objective
 from networks.train import default_grad_tol, radial_escape
+
+if TYPE_CHECKING:  # for the annotation only: at run time networks.verify (python-flint) stays a lazy import
+    from networks.verify import Verification
 
 Tensor = torch.Tensor
 EPS = float(np.finfo(np.float64).eps)
@@ -139,7 +143,8 @@ def _spectrum(obj: Objective, theta: Tensor, n_low: int):
         w, V = torch.linalg.eigh(H)
         return w.numpy(), V.numpy(), float(w.abs().max()), "dense eigvalsh"
     op = spla.LinearOperator(
-        (P, P), matvec=lambda v: obj.hvp(theta, torch.as_tensor(np.asarray(v).ravel(), device=theta.device)).cpu().numpy(), dtype=np.float64
+        (P, P), matvec=lambda v: obj.hvp(theta, torch.as_tensor(np.asarray(v).ravel(), device=theta.device)).cpu().numpy(),
+        dtype=np.float64
     )
     lmax = float(abs(spla.eigsh(op, k=1, which="LM", return_eigenvectors=False, tol=1e-6)[0]))
     k = min(max(n_low, 6), P - 2)
@@ -212,7 +217,8 @@ def certify(
         probe_radii=None, jac_rank=None, jac_sigma_min_plus=None, jac_shape=None, slack=None, strength=None,
     )
     if not (math.isfinite(loss) and math.isfinite(gn) and bool(torch.isfinite(theta).all())):
-        return Certificate(Verdict.NOT_CONVERGED, "non-finite loss, gradient or parameters", seconds=time.perf_counter() - t0, **{**empty, **base})
+        return Certificate(Verdict.NOT_CONVERGED, "non-finite loss, gradient or parameters", seconds=time.perf_counter() - t0,
+                           **{**empty, **base})
 
     # activation margin: differentiability of PL nets
     margin = margin_tol = None
@@ -232,7 +238,8 @@ def certify(
 
             J = jacobian(obj.outputs, theta)
         r, smin, _ = numerical_rank(J)
-        empty.update(jac_rank=r, jac_sigma_min_plus=smin, jac_shape=tuple(J.shape), slack=0.5 * (gn / smin) ** 2 if r else math.inf)
+        empty.update(jac_rank=r, jac_sigma_min_plus=smin, jac_shape=tuple(J.shape),
+                     slack=0.5 * (gn / smin) ** 2 if r else math.inf)
 
     def done(verdict, reason, **kw):
         return Certificate(verdict, reason, seconds=time.perf_counter() - t0, **{**empty, **base, **kw})
@@ -253,7 +260,8 @@ def certify(
     if on_kink and allow_kinks and need_second_order and obj.piecewise is not None:
         s_escape = radial_escape(obj, theta, loss, loss_tol)
         if s_escape is not None:
-            return done(Verdict.NOT_CONVERGED, f"on a kink, and the loss falls along the ray theta -> (1+s) theta (s={s_escape:g})")
+            return done(Verdict.NOT_CONVERGED,
+                        f"on a kink, and the loss falls along the ray theta -> (1+s) theta (s={s_escape:g})")
         a = analyze_kink(obj, theta, grad_tol=tol, loss_tol=loss_tol, margin_tol=margin_tol,
                          hessian_rel_resolution=hessian_rel_resolution, probe_seed=probe_seed)
         return _kink_certificate(a, margin, done, loss_tol)
@@ -263,7 +271,8 @@ def certify(
         return done(Verdict.NOT_CONVERGED, f"gradient {gn:.3e} > tolerance {tol:.3e}")
     s_escape = radial_escape(obj, theta, loss, loss_tol)
     if s_escape is not None:
-        return done(Verdict.NOT_CONVERGED, f"minimum at infinity: the loss falls along the ray theta -> (1+s) theta (s={s_escape:g}) although the gradient is small")
+        return done(Verdict.NOT_CONVERGED, "minimum at infinity: the loss falls along the ray theta -> (1+s) theta "
+                                           f"(s={s_escape:g}) although the gradient is small")
     if not need_second_order:
         # C-crit: a differentiable critical point; minimality is not examined, so it is not called a minimum
         return done(Verdict.CRITICAL, "C-crit only: second order not examined")
@@ -287,7 +296,8 @@ def certify(
     if lmin < -eps_H:
         v = torch.as_tensor(V[:, 0], device=theta.device)
         drops = [obj.value(theta + s * rho * v) - loss for rho in (1e-4, 1e-3, 1e-2, 1e-1) for s in (1, -1)]
-        return done(Verdict.SADDLE, f"negative curvature lambda_min={lmin:.3e} < -{eps_H:.1e}; best descent along it {min(drops):.3e}",
+        return done(Verdict.SADDLE,
+                    f"negative curvature lambda_min={lmin:.3e} < -{eps_H:.1e}; best descent along it {min(drops):.3e}",
                     witness=tuple(V[:, 0].tolist()), probe_min_change=min(drops))
 
     if zero_loss:
@@ -299,24 +309,29 @@ def certify(
     low = V[:, : max(null_dim, 1) + 2]
     dirs += [torch.as_tensor(low[:, j], device=theta.device) for j in range(low.shape[1])]
     if null_dim:
-        dirs += [torch.as_tensor(V[:, null] @ np.random.default_rng(probe_seed + j).standard_normal(null_dim), device=theta.device) for j in range(4)]
+        dirs += [torch.as_tensor(V[:, null] @ np.random.default_rng(probe_seed + j).standard_normal(null_dim),
+                                 device=theta.device) for j in range(4)]
     worst, confirmed, step = _probe(obj, theta, loss, dirs, probe_radii, loss_tol, descend=True)
     empty.update(probe_min_change=worst)
     if confirmed:
-        return done(Verdict.SADDLE, f"higher-order saddle: the probe found descent {worst:.3e} (< -{loss_tol:.1e}) and a descent from there went lower",
+        return done(Verdict.SADDLE, f"higher-order saddle: the probe found descent {worst:.3e} (< -{loss_tol:.1e}) "
+                                    "and a descent from there went lower",
                     witness=tuple(step.tolist()))
     strength = "strict-mod-symmetry" if explained else "probe"
     if method.startswith("lanczos"):
         strength += " (probabilistic)"
-    return done(Verdict.CERTIFIED_MINIMUM, "" if explained else f"{null_dim} near-null directions, {sym_dim} from symmetries", strength=strength)
+    return done(Verdict.CERTIFIED_MINIMUM, "" if explained else f"{null_dim} near-null directions, {sym_dim} from symmetries",
+                strength=strength)
 
 
 def _kink_certificate(a: KinkAnalysis, margin: float, done, loss_tol: float) -> Certificate:
     """Translate networks.kinks' analysis into a Certificate (margin stays ~0, so differentiable is False)."""
     fields = dict(lambda_min=a.lambda_min, lambda_max=a.lambda_max, hessian_resolution=a.hessian_resolution,
                   null_dim=a.null_dim, symmetry_dim=a.symmetry_dim, null_explained=a.null_explained,
-                  probe_tol=loss_tol, hessian_method=f"{a.method}: dense eigh of the Lagrangian Hessian on each piece's critical subspace")
-    where = f"on a kink (margin {margin:.2e}, k={a.k} kink entries, {a.problems} problems, KKT residual {a.kkt_residual if a.kkt_residual is None else f'{a.kkt_residual:.2e}'})"
+                  probe_tol=loss_tol,
+                  hessian_method=f"{a.method}: dense eigh of the Lagrangian Hessian on each piece's critical subspace")
+    where = (f"on a kink (margin {margin:.2e}, k={a.k} kink entries, {a.problems} problems, KKT residual "
+             f"{a.kkt_residual if a.kkt_residual is None else f'{a.kkt_residual:.2e}'})")
     if a.outcome == "minimum":
         strength = f"{a.method}, " + ("strict-mod-symmetry" if a.null_explained else "probe")
         return done(Verdict.CERTIFIED_MINIMUM, f"{where}; {a.reason}".rstrip("; "), strength=strength,

@@ -59,7 +59,7 @@ import torch
 from networks import activations
 from networks.models import MLP
 from networks.objective import Objective, PiecewiseData, autodiff_hessian
-from networks.pattern import gated_objective, pattern
+from networks.pattern import gated_objective
 
 Tensor = torch.Tensor
 EPS = float(np.finfo(np.float64).eps)
@@ -242,7 +242,8 @@ def _second_order(piece: _Piece, theta, lam, strict, T, P, rel_res):
     lmax = float(np.abs(np.linalg.eigvalsh(H)).max()) if P else 0.0
     eps_H = rel_res * max(1.0, lmax) + 1e3 * P * EPS * lmax
     if Z.shape[1] == 0:
-        return dict(lmin=math.inf, lmax=lmax, eps_H=eps_H, null_dim=0, explained=True, Z=Z, w=np.zeros(0), U=np.zeros((0, 0)), B=B)
+        return dict(lmin=math.inf, lmax=lmax, eps_H=eps_H, null_dim=0, explained=True, Z=Z, w=np.zeros(0), U=np.zeros((0, 0)),
+                    B=B)
     w, U = np.linalg.eigh(Z.T @ H @ Z)
     null = np.abs(w) <= eps_H
     explained = subspace_explained(U[:, null], Z.T @ T)
@@ -285,7 +286,8 @@ def analyze_kink(obj: Objective, theta: Tensor, *, grad_tol: float, loss_tol: fl
     if np.linalg.norm(proj) > grad_tol:
         change, step = _verified(obj, theta, torch.as_tensor(-proj), loss, loss_tol)
         return KinkAnalysis("not stationary", f"not stationary along the kink manifold: projected gradient "
-                            f"{np.linalg.norm(proj):.3e} > {grad_tol:.3e}", witness=None if step is None else tuple(step.tolist()),
+                            f"{np.linalg.norm(proj):.3e} > {grad_tol:.3e}",
+                            witness=None if step is None else tuple(step.tolist()),
                             witness_change=change, **{**blank, "kkt_residual": float(np.linalg.norm(proj))})
 
     T = obj.symmetry_tangents(theta).cpu().numpy() if obj.symmetry_tangents is not None else np.zeros((P, 0))
@@ -502,7 +504,7 @@ def polish_on_kinks(obj: Objective, theta, *, rel_grad_tol: float = 1e-11, rel_m
         red, cn = float(gr.norm()), float(cons(theta).abs().max()) if k else 0.0
         if red <= rel_grad_tol * (1 + abs(loss)):
             return KinkPolish(theta, loss, k, red, cn, it, True)
-        H = autodiff_hessian(lambda t: piece.obj.fun(t) - (lam * cons(t)).sum(), theta)
+        H = autodiff_hessian(lambda t, piece=piece, lam=lam, cons=cons: piece.obj.fun(t) - (lam * cons(t)).sum(), theta)
         w, U = torch.linalg.eigh(Z.T @ (0.5 * (H + H.T)) @ Z)
         scale = float(w.abs().max().clamp_min(1e-300))
         lam_damp = 1e-10 * scale if lam_damp is None else lam_damp

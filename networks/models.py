@@ -9,8 +9,8 @@ to h^(l-1), so it is stored as the last row of W^(l).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import torch

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -124,7 +124,8 @@ def _escape(obj, theta, loss, n_before, n0, it) -> Escape | None:
     if not ray[-1][1] < loss - tol:  # the loss no longer falls at s = 1: a finite minimum along the ray
         return None
     return Escape(it, n0, n, tuple((theta / n).tolist()), ray,
-                  f"minimum at infinity: ||theta|| {n_before:.3g} -> {n:.3g} over the last chunk and the loss falls along the ray (s={s:g}); stopped at iteration {it}")
+                  f"minimum at infinity: ||theta|| {n_before:.3g} -> {n:.3g} over the last chunk and the loss falls along "
+                  f"the ray (s={s:g}); stopped at iteration {it}")
 
 
 def _train(obj, theta0, max_iter, escape_check):
@@ -137,7 +138,7 @@ def _train(obj, theta0, max_iter, escape_check):
 def _kink_rounds(obj, theta, cert_kw, kink_rounds, max_iter):
     """Polish along the kinks and certify; step along a verified witness and repeat."""
     cert, rounds = None, 0
-    for rounds in range(1, kink_rounds + 1):
+    for rounds in range(1, kink_rounds + 1):  # noqa: B007 -- returned after the loop
         theta = polish_on_kinks(obj, theta, max_iter=max_iter).theta
         cert = certify(obj, theta, allow_kinks=True, **cert_kw)
         if cert.verdict not in (Verdict.SADDLE, Verdict.NOT_CONVERGED) or cert.witness is None:
@@ -178,7 +179,8 @@ def find_minimum(obj: Objective, init: Callable[[np.random.Generator], object] |
             skipped = starts - i
             break
         th = theta0 if (i == 0 and theta0 is not None) else init(np.random.default_rng([seed, i]))
-        th = torch.as_tensor(np.asarray(th, dtype=np.float64) if not isinstance(th, Tensor) else th, dtype=torch.float64).detach().clone()
+        th = torch.as_tensor(np.asarray(th, dtype=np.float64) if not isinstance(th, Tensor) else th,
+                             dtype=torch.float64).detach().clone()
         if th.shape != (obj.n_params,):
             raise ValueError(f"start {i} has shape {tuple(th.shape)}, expected ({obj.n_params},)")
         records.append(_one_start(obj, i, th, max_iter=max_iter, allow_kinks=allow_kinks, escape_check=escape_check,

@@ -5,8 +5,8 @@ can run Levenberg-Marquardt and the certifier can compute the output Jacobian.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

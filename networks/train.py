@@ -192,7 +192,8 @@ def minimize(
         s = radial_escape(obj, theta, loss, 1e-11 * (1 + abs(loss)))
         if s is not None:
             converged = False
-            reason = f"diverging: ||theta|| grew from {n0:.3g} to {n1:.3g} and the loss still falls along the ray (s={s:g}): minimum at infinity"
+            reason = (f"diverging: ||theta|| grew from {n0:.3g} to {n1:.3g} and the loss still falls along the ray (s={s:g}): "
+                      "minimum at infinity")
     if not converged and not reason.startswith("diverging"):
         if not _finite(loss) or not _finite(theta):
             reason = "non-finite loss or parameters"

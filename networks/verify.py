@@ -192,7 +192,8 @@ class _MLPLoss:
         if model.output_activation != "linear":
             self.unsupported = f"not verifiable: output activation {model.output_activation!r} (only linear outputs)"
         elif model.activation == "linear" and model.widths:
-            self.unsupported = "not verifiable: linear activations have the GL(d) symmetry per layer; no gauge slice is implemented"
+            self.unsupported = ("not verifiable: linear activations have the GL(d) symmetry per layer; "
+                                "no gauge slice is implemented")
         self.symmetry = "positive rescaling of homogeneous units" if activations.get(model.activation).homogeneity else None
         if any(model.linear_units):
             self.symmetry = (self.symmetry + " and " if self.symmetry else "") + "bias translations of linear units"
@@ -230,7 +231,7 @@ class _MLPLoss:
         return T
 
     def evaluate(self, th: list, hessian: bool):
-        model, P = self.model, self.n_params
+        model = self.model
         Ws = self._weights(th)
         m = self.Xn.shape[0]
         h, Th, cache = _to_mat(self.Xn), None, []
@@ -506,7 +507,8 @@ def _complement(T: np.ndarray, P: int):
         return None, None
     U, s, _ = np.linalg.svd(T, full_matrices=True)
     if s[-1] <= 1e-8 * s[0]:
-        return None, f"not verifiable: symmetry tangents are rank-deficient (sigma_min/sigma_max = {s[-1] / s[0]:.1e}): degenerate orbit, no slice"
+        return None, ("not verifiable: symmetry tangents are rank-deficient "
+                      f"(sigma_min/sigma_max = {s[-1] / s[0]:.1e}): degenerate orbit, no slice")
     return U[:, T.shape[1]:], None
 
 
@@ -558,7 +560,8 @@ def _verify(problem, theta, prec, radii, max_shift, polish_steps, check_objectiv
         L_float = float(check_objective(torch.as_tensor(theta)))
         L_ball = problem.evaluate([arb(float(x)) for x in theta], hessian=False)[0]
         if not abs(float(L_ball.mid()) - L_float) <= 1e-8 * (1 + abs(L_float)):
-            return done(False, f"not verifiable: the objective ({L_float:.12g}) differs from the ball model ({float(L_ball.mid()):.12g})")
+            return done(False, f"not verifiable: the objective ({L_float:.12g}) differs from the ball model "
+                               f"({float(L_ball.mid()):.12g})")
     N, why = _complement(problem.tangents(theta), P)
     if why:
         return done(False, why)
@@ -575,13 +578,15 @@ def _verify(problem, theta, prec, radii, max_shift, polish_steps, check_objectiv
         return done(False, f"not verifiable: not a minimum (float lambda_min = {w[0]:.3e} < 0)", method)
     if w[0] <= tol:
         k = int((np.abs(w) <= tol).sum())
-        return done(False, f"not verifiable: not strict ({k} near-null Hessian directions{' beyond the symmetry slice' if N is not None else ''}; float lambda_min = {w[0]:.2e})", method)
+        return done(False, f"not verifiable: not strict ({k} near-null Hessian directions"
+                           f"{' beyond the symmetry slice' if N is not None else ''}; float lambda_min = {w[0]:.2e})", method)
     C = V @ np.diag(1.0 / w) @ V.T
     center = _polish(problem, theta, N, C, polish_steps)
     shift = float(np.abs(center - theta).max())
     limit = max_shift if max_shift is not None else 1e-6 * (1.0 + float(np.abs(theta).max()))
     if shift > limit:
-        return done(False, f"not verified: polishing moved theta by {shift:.2e} > {limit:.1e} (not near a critical point)", method, shift=shift)
+        return done(False, f"not verified: polishing moved theta by {shift:.2e} > {limit:.1e} (not near a critical point)",
+                    method, shift=shift)
     _, gc, _ = problem.evaluate([arb(float(x)) for x in center], hessian=False)
     gr, _ = _reduce(gc, None, N)
     step = _to_mat(C) * gr

@@ -110,7 +110,8 @@ def test_ridge_closed_form_matches_cvxpy(m, p, dy, log_lam, seed):
     assert cert.agreement <= LS_AGREEMENT
     # independent closed form: value = lam/2 tr(Y^T (Phi Phi^T + lam I)^-1 Y)
     dual = 0.5 * lam * float(np.sum(Y * np.linalg.solve(Phi @ Phi.T + lam * np.eye(m), Y)))
-    assert abs(cert.value - dual) <= tau_fp(dual) + 1e2 * m * np.finfo(float).eps * (1 + abs(dual)) * np.linalg.cond(Phi @ Phi.T + lam * np.eye(m))
+    assert abs(cert.value - dual) <= (tau_fp(dual) + 1e2 * m * np.finfo(float).eps * (1 + abs(dual))
+                                      * np.linalg.cond(Phi @ Phi.T + lam * np.eye(m)))
     verify(cert, Phi, Y, lam)
 
 

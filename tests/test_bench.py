@@ -137,7 +137,7 @@ def test_quick_bench_reports_every_group_and_method(quick_json):
     assert set(quick_json["groups"]) == {g.name for g in bench.QUICK_GROUPS}
     for name, g in quick_json["groups"].items():
         assert set(g["methods"]) == set(bench.METHODS), name
-        for meth, s in g["methods"].items():
+        for _meth, s in g["methods"].items():
             assert 0.0 <= s["instance_yield"] <= 1.0 and 0.0 <= s["yield_per_start"] <= 1.0
             assert s["certified"] <= s["starts"] and s["instances_certified"] <= s["instances"]
             assert sum(s["verdicts"].values()) == s["starts"]

@@ -60,7 +60,8 @@ def test_saved_sequential_gives_the_api_certificate(tmp_path, capsys):
         assert d["loss"] == c.loss and d["grad_norm"] == c.grad_norm
         assert d["theta"] == s.train.theta.tolist()
         assert d["verified"] is None
-        assert d["loss"] == pytest.approx(0.5 * float(((model.forward(s.train.theta, torch.as_tensor(X)).numpy() - Y) ** 2).sum()), rel=1e-12)
+        assert d["loss"] == pytest.approx(
+            0.5 * float(((model.forward(s.train.theta, torch.as_tensor(X)).numpy() - Y) ** 2).sum()), rel=1e-12)
     assert api.best is not None, [s.certificate.summary() for s in api.starts]
     if api.best is not None:
         assert doc["best"]["theta"] == api.best.train.theta.tolist()

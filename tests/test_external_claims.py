@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from ext_claim_fixtures import EXAMPLE_ID, ROOT, example_dist, forget_modules, subprocess_env
+
 from minimacheck import cli, registry
 
 pytestmark = pytest.mark.meta

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from networks import MLP, Objective, Verdict, certify, gated_objective, minimize, minimize_piecewise, squared_loss, vec
-from networks.pattern import pattern
 from networks import activations as act_mod
+from networks.pattern import pattern
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -167,7 +167,7 @@ def test_output_jacobian_rows_follow_vec_order():
     J = model.output_jacobian(theta, X)
     for i in range(5):
         for k in range(2):
-            row = torch.func.grad(lambda t: model.forward(t, X)[i, k])(theta)
+            row = torch.func.grad(lambda t, i=i, k=k: model.forward(t, X)[i, k])(theta)
             assert torch.allclose(J[k * 5 + i], row, rtol=0, atol=1e-13)
     assert torch.equal(vec(torch.tensor([[1.0, 2.0], [3.0, 4.0]])), torch.tensor([1.0, 3.0, 2.0, 4.0]))
 
@@ -270,7 +270,8 @@ def test_hessian_logistic_regression_closed_form():
     assert np.allclose(obj.hessian(wt).numpy(), H_ref, rtol=0, atol=1e-12 * np.abs(H_ref).max())
     assert np.allclose(obj.grad(wt).numpy(), g_ref, rtol=0, atol=1e-12 * (1 + np.abs(g_ref).max()))
     v = rng.standard_normal(4)
-    assert np.allclose(obj.hvp(wt, torch.as_tensor(v)).numpy(), H_ref @ v, rtol=0, atol=1e-12 * np.abs(H_ref).max() * np.abs(v).max() * 4)
+    assert np.allclose(obj.hvp(wt, torch.as_tensor(v)).numpy(), H_ref @ v, rtol=0,
+                       atol=1e-12 * np.abs(H_ref).max() * np.abs(v).max() * 4)
 
 
 @given(case=net_cases(max_depth=2))
@@ -323,7 +324,7 @@ def _tangent_generator_transpose(model, theta, g):
     T = model.symmetry_tangents(theta)
     cols = []
     for j in range(T.shape[1]):
-        cols.append(torch.func.grad(lambda th: (g * model.symmetry_tangents(th)[:, j]).sum())(theta))
+        cols.append(torch.func.grad(lambda th, j=j: (g * model.symmetry_tangents(th)[:, j]).sum())(theta))
     return torch.stack(cols, dim=1) if cols else T
 
 
@@ -683,7 +684,8 @@ def test_squared_loss_rejects_bad_data(X, Y, match):
         (dict(d_in=2, widths=(3,), d_out=1, linear_units=((3,),)), r"linear unit\(s\) \[3\] out of range"),
         (dict(d_in=2, widths=(3,), d_out=1, linear_units=((0,), (0,))), "more entries than hidden layers"),
         (dict(d_in=2, widths=(3,), d_out=1, masks=(None,)), "one entry .* per weight matrix"),
-        (dict(d_in=2, widths=(3,), d_out=1, masks=(np.ones((2, 3), bool), None)), r"mask 1 has shape \(2, 3\), expected \(3, 3\)"),
+        (dict(d_in=2, widths=(3,), d_out=1, masks=(np.ones((2, 3), bool), None)),
+         r"mask 1 has shape \(2, 3\), expected \(3, 3\)"),
     ],
     ids=["zero-width", "negative-width", "d_in", "d_out", "activation", "leaky-slope", "leaky-one", "output-act",
          "skip_dim", "linear-unit-range", "linear-unit-count", "mask-count", "mask-shape"],
@@ -735,7 +737,8 @@ def test_certify_pl_net_with_fixed_skip_features():
     theta = model.init(0)
     assert math.isfinite(obj.value(theta))
     cert = certify(obj, theta)  # raises ValueError today
-    assert cert.verdict is Verdict.NOT_CONVERGED and cert.margin == pytest.approx(kink_margin(model, theta, torch.as_tensor(X), torch.as_tensor(S)))
+    assert cert.verdict is Verdict.NOT_CONVERGED and cert.margin == pytest.approx(
+        kink_margin(model, theta, torch.as_tensor(X), torch.as_tensor(S)))
 
 
 def test_squared_loss_rejects_bad_skip_input():

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from ext_claim_fixtures import forget_modules, make_test_claims, subprocess_env
 
 pytestmark = pytest.mark.meta

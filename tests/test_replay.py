@@ -8,8 +8,8 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+from ext_claim_fixtures import ROOT, forget_modules, make_test_claims, subprocess_env
 
-from ext_claim_fixtures import ROOT, forget_modules, subprocess_env, make_test_claims
 from minimacheck import artifacts, cli
 
 pytestmark = pytest.mark.meta

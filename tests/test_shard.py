@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from ext_claim_fixtures import forget_modules, make_test_claims
+
 from minimacheck import cli, shard
 
 pytestmark = pytest.mark.meta

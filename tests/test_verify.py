@@ -57,7 +57,7 @@ def mp_ss_loss(k, d, theta) -> mpmath.mpf:
             + mpmath.fsum(g(a, b) for a in Vt for b in Vt) / 2)
 
 
-def mp_derivatives(f, x, h1=mpmath.mpf("1e-15"), h2=mpmath.mpf("1e-12")):
+def mp_derivatives(f, x, h1=mpmath.mpf("1e-15"), h2=mpmath.mpf("1e-12")):  # noqa: B008 -- mpf is immutable
     """Gradient (central differences, error ~1e-30) and Hessian (second differences, error ~1e-24) of f at x."""
     x = [mpmath.mpf(v) for v in x]
     P = len(x)
@@ -96,7 +96,8 @@ def enclosure_misses(problem, mp_loss, center, r, n_points=3, seed=0) -> list[st
         if not contains(L, Lr, 1e-40):
             misses.append(f"point {q}: loss")
         misses += [f"point {q}: grad[{i}]" for i in range(len(gr)) if not contains(g[i, 0], gr[i], 1e-28)]
-        misses += [f"point {q}: H[{i},{j}]" for i in range(len(gr)) for j in range(len(gr)) if not contains(H[i, j], Hr[i][j], 1e-22)]
+        misses += [f"point {q}: H[{i},{j}]" for i in range(len(gr)) for j in range(len(gr))
+                   if not contains(H[i, j], Hr[i][j], 1e-22)]
     return misses
 
 
@@ -180,7 +181,8 @@ def _newton_mp(model, X, Y, theta, H, steps=3):
     f = lambda p: mp_mlp_loss(model, X, Y, p)  # noqa: E731
     h = mpmath.mpf("1e-20")
     for _ in range(steps):
-        g = mpmath.matrix([(f(x[:i] + [x[i] + h] + x[i + 1:]) - f(x[:i] + [x[i] - h] + x[i + 1:])) / (2 * h) for i in range(len(x))])
+        g = mpmath.matrix([(f(x[:i] + [x[i] + h] + x[i + 1:]) - f(x[:i] + [x[i] - h] + x[i + 1:])) / (2 * h)
+                           for i in range(len(x))])
         x = [a - b for a, b in zip(x, Hinv * g)]
     return x
 

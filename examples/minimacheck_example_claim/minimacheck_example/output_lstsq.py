@@ -10,7 +10,6 @@ Only the public API is used: minimacheck.contract, minimacheck.ledger.Record, an
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
 from unittest import mock
 
