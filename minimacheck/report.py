@@ -252,6 +252,15 @@ def build(cfg: ReportConfig, log=print) -> dict:
             path = out / f"loss_vs_{axis}.png"
             plot_axis(sweeps, axis, path)
             figures.append(path.name)
+    figure_data = {}
+    if (cfg.claims is None or "claim9" in cfg.claims) and (cfg.shard is None or cfg.shard[0] == 0):
+        from minimacheck.figures import claim9_figures
+
+        try:
+            figure_data = claim9_figures(out, quick=cfg.quick)
+            figures += list(figure_data)
+        except Exception:  # noqa: BLE001 - recorded as an error, the report goes on
+            errors["claim9 figures"] = traceback.format_exc()
 
     results = dict(
         config={**asdict(cfg), "grids": {k: asdict(g) for k, g in grids.items()}, "linear_grid": asdict(lin_grid)},
@@ -267,6 +276,7 @@ def build(cfg: ReportConfig, log=print) -> dict:
         figures=figures,
         versions=_versions(),
         proofs=dict(sweep=proof_summary(sweeps), pinned=proofs_pinned),
+        figure_data=figure_data,
     )
     results["timings"]["total"] = time.perf_counter() - t_start
     from minimacheck import provenance  # schema version, git commit, versions, solvers, device; strict JSON
