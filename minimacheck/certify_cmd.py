@@ -288,7 +288,13 @@ def cmd(args) -> int:
           f"P = {model.n_params}; data m = {X.shape[0]}")
     for d in out["starts"]:
         v = d["verified"]
-        ver = "" if v is None else f"; verified: {'ok' if v['ok'] else 'no'} ({v['method']}{', ' + v['reason'] if v['reason'] else ''})"
+        if v is None:
+            ver = ""
+        elif v["ok"]:
+            ver = (f"; verified: L(theta*) in [{v['loss_lo']!r}, {v['loss_hi']!r}], unique critical point in a box of "
+                   f"radius {v['radius']:.2e} ({v['method']})")
+        else:
+            ver = f"; verified: no ({v['method']}{', ' + v['reason'] if v['reason'] else ''})"
         print(f"start {d['index']}: {d['verdict']} [{d['strength'] or '-'}] L={_fmt(d['loss'])} |g|={_fmt(d['grad_norm'])}"
               f"{'' if d['differentiable'] else ' (kink)'}{' ' + d['reason'] if d['reason'] else ''}{ver}")
     b = out["best"]
