@@ -288,7 +288,8 @@ def cmd(args) -> int:
           f"P = {model.n_params}; data m = {X.shape[0]}")
     for d in out["starts"]:
         v = d["verified"]
-        ver = "" if v is None else f"; verified: {'ok' if v['ok'] else 'no'} ({v['method']}{', ' + v['reason'] if v['reason'] else ''})"
+        ver = "" if v is None else (f"; verified: {'ok' if v['ok'] else 'no'} "
+                                    f"({v['method']}{', ' + v['reason'] if v['reason'] else ''})")
         print(f"start {d['index']}: {d['verdict']} [{d['strength'] or '-'}] L={_fmt(d['loss'])} |g|={_fmt(d['grad_norm'])}"
               f"{'' if d['differentiable'] else ' (kink)'}{' ' + d['reason'] if d['reason'] else ''}{ver}")
     b = out["best"]
