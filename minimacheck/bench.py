@@ -79,7 +79,6 @@ per group, ``--starts K`` the starts, ``--groups a,b`` selects groups by name, `
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -497,9 +496,9 @@ def summarize(instance_records: list[dict], start_records: list[dict], groups) -
                      rank=g.rank, P=g.n_params, under=g.under, budget_s=g.budget_s, starts=g.starts,
                      seeds=list(range(g.n)), methods={})
         for meth in present:
-            ir = sel(instance_records, meth, lambda r: r["group"] == g.name)
+            ir = sel(instance_records, meth, lambda r, g=g: r["group"] == g.name)
             if ir:
-                entry["methods"][meth] = _stats(ir, sel(start_records, meth, lambda r: r["group"] == g.name))
+                entry["methods"][meth] = _stats(ir, sel(start_records, meth, lambda r, g=g: r["group"] == g.name))
         proj = entry["methods"].get("project", {}).get("time_per_certified")
         for meth in entry["methods"]:
             if meth != "project":
@@ -507,9 +506,15 @@ def summarize(instance_records: list[dict], start_records: list[dict], groups) -
                 entry[f"speedup_vs_{key}"] = _ratio(entry["methods"][meth]["time_per_certified"], proj)
         groups_out[g.name] = entry
 
-    teacher = lambda r: r["target"] == "teacher"
-    random_ = lambda r: r["target"] == "random"
-    under = lambda r: r["under"]
+    def teacher(r):
+        return r["target"] == "teacher"
+
+    def random_(r):
+        return r["target"] == "random"
+
+    def under(r):
+        return r["under"]
+
     methods_out = {}
     for meth in present:
         a = _stats(sel(instance_records, meth), sel(start_records, meth))

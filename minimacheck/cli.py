@@ -10,7 +10,6 @@ import sys
 
 from minimacheck import __version__
 
-
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 HEAVY = {"report": ("minimacheck.report", "run every claim in report mode plus the depth/width sweeps; write a report folder"),
          "bench": ("minimacheck.bench", "trainer benchmark: certification yield and time per certified minimum")}
