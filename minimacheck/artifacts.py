@@ -253,7 +253,8 @@ def load(path) -> dict:
     except (OSError, ValueError) as e:
         raise BadArtifact(f"{path} is not a counterexample file: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise BadArtifact(f"{path} is not a minimacheck counterexample file (format {doc.get('format') if isinstance(doc, dict) else None!r})")
+        raise BadArtifact(f"{path} is not a minimacheck counterexample file "
+                          f"(format {doc.get('format') if isinstance(doc, dict) else None!r})")
     return doc
 
 

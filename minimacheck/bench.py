@@ -1,4 +1,5 @@
-"""`minimacheck bench`: certified local minima per start and per instance, and time per certified minimum, project vs alternatives.
+"""`minimacheck bench`: certified local minima per start and per instance, and time per certified minimum, project vs \
+alternatives.
 
 What is measured
 ----------------
@@ -71,13 +72,13 @@ teacher 75%, random 50%; escapes 0 (find_minimum's stricter escape test, see net
 minimum on the under-parameterized groups: project 10.3 s (15 certified, 155 s), scipy-trf 16.5 s (7, 116 s): 1.6x;
 scipy and adam certified none (lower bounds 12.6x and 13.9x). The acceptance floors (90%, 10x) are NOT met. Before
 the escape-test change the same set gave the project 0 certified starts on every tanh/softplus under-parameterized
-group (every start stopped as an escape after 10-30 iterations): instance yield teacher 33%, random 12%. ``--quick`` runs a 2-instance set with 2
+group (every start stopped as an escape after 10-30 iterations): instance yield teacher 33%, random 12%. \
+``--quick`` runs a 2-instance set with 2
 starts and 0.4 s budgets (tests). ``--budget S`` overrides every group's per-start budget, ``--seeds N`` the instances
 per group, ``--starts K`` the starts, ``--groups a,b`` selects groups by name, ``--methods`` the methods.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -193,7 +194,8 @@ def build_instance(group: Group, seed: int) -> Instance:
     obj = networks.squared_loss(model, X, Y)
     fm_seed = int(rng.integers(2**31))
     init = mlp_init(model)
-    starts = [torch.as_tensor(np.asarray(init(np.random.default_rng([fm_seed, i])), dtype=np.float64)) for i in range(group.starts)]
+    starts = [torch.as_tensor(np.asarray(init(np.random.default_rng([fm_seed, i])), dtype=np.float64))
+              for i in range(group.starts)]
     return Instance(group, seed, obj, model, fm_seed, starts)
 
 
@@ -249,7 +251,8 @@ class _Watch:
     def hessp(self, x, p):
         if time.perf_counter() > self.deadline:
             raise _Stop("time budget spent")
-        return self.obj.hvp(torch.from_numpy(np.array(x, dtype=np.float64)), torch.from_numpy(np.array(p, dtype=np.float64))).numpy()
+        return self.obj.hvp(torch.from_numpy(np.array(x, dtype=np.float64)),
+                            torch.from_numpy(np.array(p, dtype=np.float64))).numpy()
 
     def end_point(self, fallback):
         if self.hit is not None:
@@ -372,12 +375,13 @@ def run_scipy_trf(obj, theta0, budget: float) -> MethodRun:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            r = so.least_squares(w.res, theta0.numpy().copy(), jac=w.jac, method="trf", ftol=np.finfo(float).eps, xtol=np.finfo(float).eps,
-                                 gtol=np.finfo(float).eps, max_nfev=10**9)
+            r = so.least_squares(w.res, theta0.numpy().copy(), jac=w.jac, method="trf", ftol=np.finfo(float).eps,
+                                 xtol=np.finfo(float).eps, gtol=np.finfo(float).eps, max_nfev=10**9)
             its += int(r.nfev)
             stage = "trust-exact"
             x1 = w.end_point(torch.from_numpy(r.x)).numpy().copy()
-            r = so.minimize(w.fun_and_grad, x1, jac=True, hess=w.hess, method="trust-exact", options=dict(maxiter=10**9, gtol=0.0))
+            r = so.minimize(w.fun_and_grad, x1, jac=True, hess=w.hess, method="trust-exact",
+                            options=dict(maxiter=10**9, gtol=0.0))
             its += int(r.nit)
             status = f"{stage} stopped: {r.message}"
         except _Stop as e:
@@ -413,7 +417,8 @@ def _escaped(obj, theta0, theta, loss) -> bool:
 def run_instance(inst: Instance, method: str) -> tuple[dict, list[dict]]:
     """Run `method` from the instance's K starts. Returns (instance record, per-start records)."""
     g, obj = inst.group, inst.obj
-    base = dict(group=g.name, target=g.target, activation=g.activation, under=g.under, m=g.m, P=g.n_params, seed=inst.seed, method=method)
+    base = dict(group=g.name, target=g.target, activation=g.activation, under=g.under, m=g.m, P=g.n_params, seed=inst.seed,
+                method=method)
     starts = []
     t0 = time.perf_counter()
     if method == "project":
@@ -429,7 +434,8 @@ def run_instance(inst: Instance, method: str) -> tuple[dict, list[dict]]:
                                kink_rounds=rec.kink_rounds))
         for i in range(len(res.starts), g.starts):
             starts.append(dict(base, start=i, seconds=0.0, certified=False, verdict="SKIPPED", strength=None, loss=None,
-                               grad_norm=None, escape=False, status="skipped: find_minimum's time budget", cert_s=0.0, kink_rounds=0))
+                               grad_norm=None, escape=False, status="skipped: find_minimum's time budget", cert_s=0.0,
+                               kink_rounds=0))
     else:
         total = 0.0
         for i, th0 in enumerate(inst.starts):
@@ -490,9 +496,9 @@ def summarize(instance_records: list[dict], start_records: list[dict], groups) -
                      rank=g.rank, P=g.n_params, under=g.under, budget_s=g.budget_s, starts=g.starts,
                      seeds=list(range(g.n)), methods={})
         for meth in present:
-            ir = sel(instance_records, meth, lambda r: r["group"] == g.name)
+            ir = sel(instance_records, meth, lambda r, g=g: r["group"] == g.name)
             if ir:
-                entry["methods"][meth] = _stats(ir, sel(start_records, meth, lambda r: r["group"] == g.name))
+                entry["methods"][meth] = _stats(ir, sel(start_records, meth, lambda r, g=g: r["group"] == g.name))
         proj = entry["methods"].get("project", {}).get("time_per_certified")
         for meth in entry["methods"]:
             if meth != "project":
@@ -500,9 +506,15 @@ def summarize(instance_records: list[dict], start_records: list[dict], groups) -
                 entry[f"speedup_vs_{key}"] = _ratio(entry["methods"][meth]["time_per_certified"], proj)
         groups_out[g.name] = entry
 
-    teacher = lambda r: r["target"] == "teacher"
-    random_ = lambda r: r["target"] == "random"
-    under = lambda r: r["under"]
+    def teacher(r):
+        return r["target"] == "teacher"
+
+    def random_(r):
+        return r["target"] == "random"
+
+    def under(r):
+        return r["under"]
+
     methods_out = {}
     for meth in present:
         a = _stats(sel(instance_records, meth), sel(start_records, meth))
@@ -597,7 +609,8 @@ def run_bench(groups=DEFAULT_GROUPS, *, budget: float | None = None, threads: in
         torch.set_num_threads(old_threads)
         torch.set_default_dtype(old_dtype)
     out = summarize(irecs, srecs, groups)
-    out["config"] = dict(rel_grad_tol=REL_GRAD_TOL, adam_lr=ADAM_LR, lbfgsb_options={k: float(v) for k, v in LBFGSB_OPTIONS.items()},
+    out["config"] = dict(rel_grad_tol=REL_GRAD_TOL, adam_lr=ADAM_LR,
+                         lbfgsb_options={k: float(v) for k, v in LBFGSB_OPTIONS.items()},
                          threads=threads, methods=list(methods), teacher_width=TEACHER_WIDTH, teacher_noise=TEACHER_NOISE,
                          torch=torch.__version__, wall_s=time.perf_counter() - t_start,
                          accounting="time per certified minimum = total seconds over all starts / certified minima; the "
@@ -614,7 +627,8 @@ def instance_set_lines(groups) -> list[str]:
              f"{'under':>5} {'K':>2} {'budget':>7} seeds"]
     for g in groups:
         lines.append(f"{g.name:<21} {g.activation:<11} {g.target:<8} {g.m:>4} {g.d:>3} {str(g.widths):<10} {g.d_out:>3} "
-                     f"{g.rank if g.rank else '-':>4} {g.n_params:>5} {'yes' if g.under else 'no':>5} {g.starts:>2} {g.budget_s:>6.3g}s 0..{g.n - 1}")
+                     f"{g.rank if g.rank else '-':>4} {g.n_params:>5} {'yes' if g.under else 'no':>5} {g.starts:>2} "
+                     f"{g.budget_s:>6.3g}s 0..{g.n - 1}")
     return lines
 
 
@@ -629,10 +643,11 @@ def report_lines(out: dict) -> list[str]:
             v = ", ".join(f"{k}:{n}" for k, n in sorted(s["verdicts"].items()))
             frac = f"{s['certified']}/{s['starts']}"
             tpc = _fmt(s["time_per_certified"], "8.2f") if s["time_per_certified"] is not None else f">{s['total_s']:7.1f}"
-            lines.append(f"{name:<21} {meth:<9} {frac:>11} {s['instances_certified']:>3}/{s['instances']:<3} {s['instance_yield']:>4.0%} "
-                         f"{s['escapes']:>7} {tpc:>8}  {v}")
+            lines.append(f"{name:<21} {meth:<9} {frac:>11} {s['instances_certified']:>3}/{s['instances']:<3} "
+                         f"{s['instance_yield']:>4.0%} {s['escapes']:>7} {tpc:>8}  {v}")
     lines.append("")
-    lines.append(f"{'method':<9} {'cert/starts':>11} {'inst yield teacher':>18} {'random':>7} {'escapes':>7} {'s/cert (under)':>14}")
+    lines.append(f"{'method':<9} {'cert/starts':>11} {'inst yield teacher':>18} {'random':>7} {'escapes':>7} "
+                 f"{'s/cert (under)':>14}")
     for meth, s in out["methods"].items():
         u = s["under"]
         tpc = _fmt(u["time_per_certified"], "14.2f") if u["time_per_certified"] is not None else f">{u['total_s']:.1f} (none)"
@@ -640,17 +655,20 @@ def report_lines(out: dict) -> list[str]:
                      f"{_fmt(s['instance_yield_random'], '7.0%')} {s['escapes']:>7} {tpc:>14}")
     lines.append("")
     acc = out["acceptance"]
-    lines.append(f"project: {out['certified']}/{out['starts']} starts certified ({_fmt(out['yield_per_start'], '.0%')}); instance yield "
-                 f"teacher {_fmt(out['instance_yield_teacher'], '.0%')}, random {_fmt(out['instance_yield_random'], '.0%')}; "
-                 f"escapes {out['escapes']}")
-    sp = [f"{m}: {_fmt(out.get('speedup_vs_' + m.replace('-', '_')), '.1f')}x (lower bound {_fmt(out.get('speedup_vs_' + m.replace('-', '_') + '_lower'), '.1f')}x)"
+    lines.append(f"project: {out['certified']}/{out['starts']} starts certified ({_fmt(out['yield_per_start'], '.0%')}); "
+                 f"instance yield teacher {_fmt(out['instance_yield_teacher'], '.0%')}, "
+                 f"random {_fmt(out['instance_yield_random'], '.0%')}; escapes {out['escapes']}")
+    sp = [f"{m}: {_fmt(out.get('speedup_vs_' + m.replace('-', '_')), '.1f')}x "
+          f"(lower bound {_fmt(out.get('speedup_vs_' + m.replace('-', '_') + '_lower'), '.1f')}x)"
           for m in out["methods"] if m != "project"]
     lines.append("time per certified minimum on the under-parameterized groups, speed-up of the project vs " + "; ".join(sp))
     lines.append(f"acceptance: instance yield (teacher) >= {acc['yield_floor']:.0%}: {'ok' if acc['yield_ok'] else 'NOT MET'}; "
-                 f"speed-up vs best scipy ({out['best_scipy']}) >= {acc['speedup_floor']:g}x: {'ok' if acc['speedup_ok'] else 'NOT MET'}")
+                 f"speed-up vs best scipy ({out['best_scipy']}) >= {acc['speedup_floor']:g}x: "
+                 f"{'ok' if acc['speedup_ok'] else 'NOT MET'}")
     if "config" in out:
         lines.append(f"wall {out['config']['wall_s']:.0f}s, torch threads {out['config']['threads']}; certification time of the "
-                     f"alternatives (not charged) {sum(r['cert_s'] for r in out['instance_records'] if r['method'] != 'project'):.1f}s")
+                     "alternatives (not charged) "
+                     f"{sum(r['cert_s'] for r in out['instance_records'] if r['method'] != 'project'):.1f}s")
     return lines
 
 
@@ -698,19 +716,24 @@ def _cmd_bench(args) -> int:
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("bench", help="certified minima per start and per instance, time per certified minimum: project vs scipy and Adam",
+    p = subparsers.add_parser("bench",
+                              help="certified minima per start and per instance, time per certified minimum: "
+                                   "project vs scipy and Adam",
                               description=__doc__.split("\n")[0].replace("`", ""))
-    p.add_argument("--json", metavar="PATH", help="write the summary, per-group detail and per-instance/per-start records as JSON")
+    p.add_argument("--json", metavar="PATH",
+                   help="write the summary, per-group detail and per-instance/per-start records as JSON")
     p.add_argument("--quick", action="store_true", help="a 2-instance set, 2 starts, 0.4 s budgets (for tests)")
     p.add_argument("--budget", type=float, default=None, help="override every group's per-start budget (seconds)")
     p.add_argument("--seeds", type=int, default=None, help="instances per group (seeds 0..n-1; default 2, quick 1)")
     p.add_argument("--starts", type=int, default=None, help="starts per instance (default 8, quick 2)")
     p.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (default 1)")
     p.add_argument("--methods", default=",".join(METHODS),
-                   help=f"comma-separated methods (default {','.join(METHODS)}; also: scipy-ncg = L-BFGS-B -> trust-ncg, a diagnostic)")
+                   help=f"comma-separated methods (default {','.join(METHODS)}; "
+                        "also: scipy-ncg = L-BFGS-B -> trust-ncg, a diagnostic)")
     p.add_argument("--groups", default=None, help="comma-separated substrings: run only the groups whose name contains one")
     p.add_argument("--check", action="store_true",
-                   help="exit 1 when the acceptance floors (teacher instance yield >= 90%%, speed-up vs best scipy >= 10x) are not met")
+                   help="exit 1 when the acceptance floors (teacher instance yield >= 90%%, "
+                        "speed-up vs best scipy >= 10x) are not met")
     p.set_defaults(func=_cmd_bench)
 
 

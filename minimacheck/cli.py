@@ -10,7 +10,6 @@ import sys
 
 from minimacheck import __version__
 
-
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 HEAVY = {"report": ("minimacheck.report", "run every claim in report mode plus the depth/width sweeps; write a report folder"),
          "bench": ("minimacheck.bench", "trainer benchmark: certification yield and time per certified minimum")}
@@ -73,7 +72,8 @@ def _cmd_check(args) -> int:
     records, artifacts = run_claim_items(claim, args.n, args.seed, shard=shard, artifacts_dir=args.artifacts)
     for r in records:
         hr = f"{r.headroom:.3g}" if r.headroom is not None else "-"
-        state = {True: "pass", False: "FAIL", None: "-"}[r.passed] if r.kind == "positive" else ("caught" if r.detected else "MISSED")
+        state = ({True: "pass", False: "FAIL", None: "-"}[r.passed] if r.kind == "positive"
+                 else ("caught" if r.detected else "MISSED"))
         print(f"{r.part:<8} {r.kind:<17} {r.check:<34} certified={str(r.certified):<5} {state:<6} gap/tol={hr:<9} {r.reason}")
     print()
     for line in summary_lines(records, by="part") + [""] + summary_lines(records):

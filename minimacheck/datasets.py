@@ -269,8 +269,8 @@ def fetch(spec: RemoteFile, root: str | os.PathLike | None = None, *, download: 
     last: Exception | None = None
     for _ in range(max(1, retries)):
         try:
-            got = pooch.retrieve(spec.url, known_hash=f"md5:{spec.md5}", fname=spec.name, path=root,
-                                 progressbar=progressbar, downloader=pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout))
+            got = pooch.retrieve(spec.url, known_hash=f"md5:{spec.md5}", fname=spec.name, path=root, progressbar=progressbar,
+                                 downloader=pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout))
             break
         except ValueError as e:  # pooch: the hash does not match; nothing is kept
             pathlib.Path(path).unlink(missing_ok=True)

@@ -25,7 +25,8 @@ def write(path, records, *, suite: str = "minimacheck", errors: dict | None = No
         cases.append(tc)
     for name, text in (errors or {}).items():
         tc = ET.Element("testcase", classname=name, name="run")
-        ET.SubElement(tc, "error", message=str(text).strip().splitlines()[-1][:500] if str(text).strip() else "error").text = str(text)
+        ET.SubElement(tc, "error",
+                      message=str(text).strip().splitlines()[-1][:500] if str(text).strip() else "error").text = str(text)
         cases.append(tc)
     failures = sum(1 for c in cases if c.find("failure") is not None)
     errs = sum(1 for c in cases if c.find("error") is not None)

@@ -371,7 +371,8 @@ def summary_markdown(results: dict, summ: dict, sweeps, lin) -> str:
                 row = []
                 for w in grid["widths"]:
                     c, n = cells.get((d, w), (0, 0))
-                    ls = [r["l"] for r in s.runs if r["activation"] == act and r["depth"] == d and r["width"] == w and r["certified"]]
+                    ls = [r["l"] for r in s.runs
+                          if r["activation"] == act and r["depth"] == d and r["width"] == w and r["certified"]]
                     star = "*" if sweep.threshold_reached(s.d_x, s.d_y, s.m, d, w) else ""
                     row.append(f"{c}/{n} {_fmt(float(np.median(ls)) if ls else None)}{star}")
                 L.append(f"| {d} | " + " | ".join(row) + " |")
@@ -380,7 +381,8 @@ def summary_markdown(results: dict, summ: dict, sweeps, lin) -> str:
         for r in s.runs:
             if not r["certified"]:
                 verdicts[r["verdict"]] = verdicts.get(r["verdict"], 0) + 1
-        L.append("Uncertified runs (left out of the statistic): " + (", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())) or "none"))
+        L.append("Uncertified runs (left out of the statistic): "
+                 + (", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())) or "none"))
         ev = {}
         for r in s.certified():
             ev[r["evidence"]] = ev.get(r["evidence"], 0) + 1
@@ -400,8 +402,9 @@ def summary_markdown(results: dict, summ: dict, sweeps, lin) -> str:
     trend = [r for r in results["records"] if r["claim"] == "claim5" and r["check"].startswith("trend")]
     L.append(f"Trend assertion (p < 0.01, decreasing): {sum(r['passed'] is True for r in trend)} passed, "
              f"{sum(r['passed'] is False for r in trend)} failed, {sum(not r['certified'] for r in trend)} not testable "
-             f"of {len(trend)} (" + "; ".join(f"{r['check']}: {'pass' if r['passed'] else 'FAIL' if r['passed'] is False else r['reason']}"
-                                            for r in trend) + ")")
+             f"of {len(trend)} ("
+             + "; ".join(f"{r['check']}: {'pass' if r['passed'] else 'FAIL' if r['passed'] is False else r['reason']}"
+                         for r in trend) + ")")
     L += ["", "### negative controls", ""]
     for r in results["records"]:
         if r["claim"] == "claim5" and r["kind"] != "positive":
@@ -481,7 +484,8 @@ def plot_axis(sweeps, axis: str, path) -> None:
                        if any(r[axis] == lv for r in pts)]
                 if med:
                     ax.plot(*zip(*med), color=col, lw=1.2, label=f"{other} {ov}")
-                thr = [lv for lv in levels if sweep.threshold_reached(s.d_x, s.d_y, s.m, *((lv, ov) if axis == "depth" else (ov, lv)))]
+                thr = [lv for lv in levels
+                       if sweep.threshold_reached(s.d_x, s.d_y, s.m, *((lv, ov) if axis == "depth" else (ov, lv)))]
                 if thr:
                     ax.axvline(xpos[thr[0]] + off, color=col, ls=":", lw=1)
             ax.axhline(1.0, color="k", ls=":", lw=0.8, label="zero predictor")
@@ -539,7 +543,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--depths", type=ints, default=None, help="comma-separated depths (default: the grid's)")
     p.add_argument("--widths", type=ints, default=None, help="comma-separated widths (default 2,4,8)")
     p.add_argument("--activations", type=_names, default=None, help="default leaky_relu,tanh")
-    p.add_argument("--seeds", type=int, default=None, dest="n_seeds", help="seeds (blocks) per cell (default 6 on synthetic, 4 on image sets; 2 with --quick)")
+    p.add_argument("--seeds", type=int, default=None, dest="n_seeds",
+                   help="seeds (blocks) per cell (default 6 on synthetic, 4 on image sets; 2 with --quick)")
     p.add_argument("--subsample", type=int, default=None, help="m, samples per data set (default per data set)")
     p.add_argument("--jobs", type=int, default=sweep.default_jobs(), help="parallel workers (joblib; default: all cores)")
     p.add_argument("--claims", type=_names, default=None, help="restrict the other claims to these ids ('none': skip them)")
@@ -578,7 +583,8 @@ def _cmd_report(args) -> int:
     cfg = ReportConfig(out=args.out, seed=args.seed, quick=args.quick, data=tuple(args.data), depths=args.depths,
                        widths=args.widths, activations=args.activations, n_seeds=args.n_seeds, subsample=args.subsample,
                        jobs=args.jobs, claims=claims_sel, n_instances=args.n_instances,
-                       progress=args.progress, sweep_grid=args.sweep_grid, verify=args.verify, shard=cli_shard(args.shard), artifacts=args.artifacts)
+                       progress=args.progress, sweep_grid=args.sweep_grid, verify=args.verify, shard=cli_shard(args.shard),
+                       artifacts=args.artifacts)
     from minimacheck import shard
 
     with shard.backend(args.backend, address=args.scheduler):
