@@ -302,8 +302,10 @@ def check_at_a(inst: InstanceA, theta=None, *, hypotheses: bool = True) -> Recor
     try:
         b = phi_baseline(inst.Phi, inst.Y, p.lam)
         verify_phi(b, inst.Phi, inst.Y, p.lam)
-    except BaselineError as e:  # the baseline is a subject too: one that does not verify fails the check
-        return rec(certified=ok, passed=False, reason=f"baseline refused: {e}")
+    except BaselineError as e:  # the baseline is a subject too: one that does not verify fails the check (unless
+        # float64 cannot resolve its value at this conditioning: then the instance is unresolved, never passed)
+        passed, why = S.refused(e, inst.Phi, inst.Y)
+        return rec(certified=ok, passed=passed, reason=why)
     L, L_phi = cert.loss, float(b.value)
     extra.update(L_phi=L_phi, planted_value=inst.planted_value)
     passed, gap, tol, unresolved = _verdict(L, L_phi, slack, float(b.slack_solver), extra, ok)
@@ -428,7 +430,18 @@ def make_net_b(p: ParamsB) -> tuple[S.Net, float]:
     model, paths, kind = S.structured_model(p.structure, Phi.shape[1], p.widths, p.d_y, p.activation, p.d_y)
     theta0 = S.path_start(model, model.init(p.seed), paths)  # random weights + the path construction
     label = f"3b-{p.structure}-{p.phi}-{p.size}-m{X.shape[0]}-p{Phi.shape[1]}-{p.activation}-w{p.widths}-s{p.seed}"
-    return S.Net(Phi, Y, model, theta0, paths, kind, p.structure, label), float(phi_baseline(Phi, Y, 0.0).value)
+    return S.Net(Phi, Y, model, theta0, paths, kind, p.structure, label), _informational_l_phi0(Phi, Y)
+
+
+def _informational_l_phi0(Phi: np.ndarray, Y: np.ndarray) -> float | None:
+    """L_Phi(0), recorded beside the OLS comparison for the reader (never asserted): None when the baseline cannot
+    certify itself on this Phi (an ill-conditioned feature matrix), so building the instance never fails on it."""
+    from baselines.certificate import BaselineError
+
+    try:
+        return float(phi_baseline(Phi, Y, 0.0).value)
+    except BaselineError:
+        return None
 
 
 def build_b(p: ParamsB, max_iter: int = TRAIN_ITERS) -> InstanceB:
@@ -572,7 +585,8 @@ def check_at_c(inst: InstanceC, theta=None, *, hypotheses: bool = True) -> Recor
         b = last_layer_baseline(ht, inst.net.Y)
         verify_phi(b, ht, inst.net.Y, 0.0)
     except BaselineError as e:
-        return rec(certified=cert.certified, passed=False, reason=f"baseline refused: {e}")
+        passed, why = S.refused(e, ht, inst.net.Y)
+        return rec(certified=cert.certified, passed=passed, reason=why)
     L, LS = cert.loss, float(b.value)
     extra.update(LS=LS)
     passed, gap, tol, unresolved = _verdict(L, LS, slack, float(b.slack_solver), extra, cert.certified)

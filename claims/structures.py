@@ -21,6 +21,8 @@ import torch
 from minimacheck import tolerance
 from networks import MLP, activations, certify, minimize, minimize_piecewise, numerical_rank, squared_loss
 
+EPS = float(np.finfo(np.float64).eps)
+
 PL_ACTIVATIONS = ("relu", "leaky_relu", "leaky_relu:0.5", "abs")
 SMOOTH_ACTIVATIONS = ("tanh", "softplus", "sigmoid")
 STRUCTURES = ("S1", "S2", "S3", "S4", "linear", "shallow0")
@@ -313,6 +315,30 @@ def slack_over_scale(slack: float, L: float, L_base: float) -> float:
     return slack / (scale + tolerance.tau_fp(scale)) if math.isfinite(slack) else math.inf
 
 
+def baseline_resolution(M: np.ndarray, Y: np.ndarray) -> tuple[bool, str]:
+    """Can float64 decide the least-squares value min_R 1/2||M R - Y||^2 to tau_fp? Its rounding is about
+    cond(M) * eps * 1/2||Y||^2 (first-order perturbation of the residual norm; cond over the numerical rank of
+    CLAIMS.md section 0). When that exceeds tau_fp, a baseline that refuses to certify itself says "this instance is
+    not decidable here" (unresolved), not "the baseline is wrong"; below it, a refusal is a failure."""
+    s = np.linalg.svd(np.asarray(M, dtype=np.float64), compute_uv=False)
+    if s.size == 0 or s[0] == 0:
+        return True, "M = 0"
+    rank = int((s > max(M.shape) * EPS * s[0]).sum())
+    cond = float(s[0] / s[rank - 1])
+    scale = 0.5 * float(np.sum(np.asarray(Y, dtype=np.float64) ** 2))
+    resolution = cond * EPS * scale
+    return resolution <= tolerance.tau_fp(scale), f"cond {cond:.3g}: value resolution {resolution:.2e} vs tau_fp"
+
+
+def refused(e: Exception, M: np.ndarray, Y: np.ndarray) -> tuple[bool | None, str]:
+    """(passed, reason) of an instance whose baseline raised BaselineError: unresolved (None) when float64 cannot
+    resolve the baseline's value at this conditioning, a failure (False) otherwise."""
+    ok, why = baseline_resolution(M, Y)
+    if not ok:
+        return None, f"unresolved: baseline not resolvable in float64 ({why}): {e}"
+    return False, f"baseline refused ({why}): {e}"
+
+
 def unresolved_reason(ratio: float) -> str | None:
     if not math.isfinite(ratio):
         return "unresolved: non-finite certificate slack"
@@ -366,8 +392,10 @@ def compare_with_ols(tr: Trained, extra: dict, *, baseline, verify, holds, hypot
     try:
         base = baseline(net.X, net.Y)
         verify(base, net.X, net.Y)
-    except BaselineError as e:  # a baseline that does not verify fails the check: it is the subject here too
-        return Outcome(certified and sc.ok, False, f"baseline refused: {e}")
+    except BaselineError as e:  # a baseline that does not verify fails the check: it is the subject here too (unless
+        # float64 cannot resolve its value at this conditioning: then the instance is unresolved, never passed)
+        passed, why = refused(e, np.hstack([net.X, np.ones((net.X.shape[0], 1))]), net.Y)
+        return Outcome(certified and sc.ok, passed, why)
     L, L_base = cert.loss, float(base.value)
     tol = tolerance.tau_fp(L_base) + slack + float(base.slack_solver)  # CLAIMS.md section 0
     ratio = slack_over_scale(slack, L, L_base)
