@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from claims import structures as S
 from claims.structures import no_worse
 from minimacheck import tolerance
-from minimacheck.contract import Claim, Evidence, Floor, Part, Sabotage, Unreached, violation_detected
+from minimacheck.contract import Claim, Evidence, Floor, Part, Sabotage, violation_detected
 from minimacheck.ledger import Record
 from networks import MLP, Verdict, certify, numerical_rank, squared_loss
 
@@ -709,8 +709,9 @@ REGIMES_B = {
     "S4": Floor(0.33, 3, "2/3 (teacher relu, random sigmoid certified; teacher leaky_relu on a kink)"),
 }
 REGIMES_C = {
-    "bounded": Unreached("tanh/sigmoid nets do not reach a C-min point within 60 iterations (gradients 1e-4..1e-1 "
-                         "left: saturating units drift towards minima at infinity)", 3),
+    # 1/6 at seed 0 (measured with `minimacheck yields claim3 -n 6`): reachable, so not Unreached; tanh/sigmoid nets
+    # mostly stop short of C-min within 60 iterations (gradients 1e-4..1e-1 left: saturating units drift outwards)
+    "bounded": Floor(0.16, 6, "1/6 (tanh/sigmoid mostly not converged in 60 iterations)"),
     "pl": Floor(0.33, 3, "2/3 (teacher leaky_relu, random abs certified; random abs on a kink)"),
 }
 
