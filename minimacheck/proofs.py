@@ -38,6 +38,57 @@ def verify_run(model, X, Y, theta, cert) -> dict | None:
                     reason=f"not verifiable: {exc}", n_params=model.n_params)
 
 
+def _squared_loss_problem(instance):
+    """(model, X, Y) of a claim instance whose objective is 1/2 ||model(X) - Y||^2, read from the attribute names the
+    claim modules use (model / net / net.model, X / linear.X, y / Y); None when the instance has none."""
+    import numpy as np
+
+    def first(obj, *names):
+        for n in names:
+            v = getattr(obj, n, None)
+            if v is not None:
+                return v
+        return None
+
+    holder = first(instance, "linear") or instance
+    model = first(instance, "model", "net")
+    model = getattr(model, "model", model)
+    X, Y = first(holder, "X"), first(holder, "Y", "y")
+    if model is None or X is None or Y is None or not hasattr(model, "n_params"):
+        return None
+    Y = np.asarray(Y, dtype=np.float64)
+    return model, np.asarray(X, dtype=np.float64), (Y[:, None] if Y.ndim == 1 else Y)
+
+
+def verify_record(record, captured) -> dict | None:
+    """Prove a claim's certified strict minimum (strength strict-mod-symmetry, P <= VERIFY_MAX_PARAMS) at the point
+    its check judged. The ball model is the squared loss of the instance's net; the certified loss must equal it
+    (verify_point's objective check), so a claim with another objective (regularized, cross-entropy, an extra
+    neuron) is refused as "not verifiable", never proven for the wrong function. None: not attempted."""
+    extra = record.extra or {}
+    if record.kind != "positive" or not record.certified or extra.get("strength") != "strict-mod-symmetry":
+        return None
+    if captured is None:
+        return dict(ok=False, radius=None, loss_lo=None, loss_hi=None, method="-", seconds=0.0, n_params=None,
+                    reason="not verifiable: the check's instance and point were not captured")
+    instance, theta = captured
+    problem = _squared_loss_problem(instance)
+    loss = extra.get("loss", extra.get("L"))  # claim modules record the certified loss as "loss" or "L"
+    if problem is None or loss is None:
+        return dict(ok=False, radius=None, loss_lo=None, loss_hi=None, method="-", seconds=0.0, n_params=None,
+                    reason="not verifiable: the instance is not a squared-loss net (no model/X/Y) or records no loss")
+    model, X, Y = problem
+    if model.n_params > VERIFY_MAX_PARAMS:
+        return None
+    from networks.verify import verify_point
+
+    try:
+        return _plain(verify_point(model, X, Y, theta, check_objective=lambda th: float(loss)))
+    except ValueError as exc:
+        return dict(ok=False, radius=None, loss_lo=None, loss_hi=None, method="-", seconds=0.0,
+                    n_params=model.n_params, reason=f"not verifiable: {exc}")
+
+
 def safran_shamir(seeds=None) -> list[dict]:
     """Prove the pinned Safran-Shamir spurious minima strict, and worse than the global value 0."""
     from claims import counterexamples as ce

@@ -122,7 +122,7 @@ def registered_claims() -> dict:
     return out
 
 
-def run_claim(claim, n: int, seed: int, shard=None, artifacts=None) -> dict:
+def run_claim(claim, n: int, seed: int, shard=None, artifacts=None, verify: bool = False) -> dict:
     """Run one claim's report mode (its strategy's seeded draws, pinned cases and controls); never raises: an
     exception becomes {'error': traceback}."""
     import torch
@@ -133,7 +133,7 @@ def run_claim(claim, n: int, seed: int, shard=None, artifacts=None) -> dict:
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     try:
-        records, _ = run_claim_items(claim, n, seed, shard=shard, artifacts_dir=artifacts)
+        records, _ = run_claim_items(claim, n, seed, shard=shard, artifacts_dir=artifacts, verify=verify)
         return dict(id=claim.id, records=[r.to_dict() for r in records], error=None, seconds=time.perf_counter() - t0)
     except Exception:  # noqa: BLE001 - the report records an ERROR verdict and goes on
         return dict(id=claim.id, records=[], error=traceback.format_exc(), seconds=time.perf_counter() - t0)
@@ -159,7 +159,7 @@ def run_other_claims(cfg: ReportConfig, log=print) -> dict[str, dict]:
             runnable.append(reg[cid])
     n = cfg.instances()
     gen = Parallel(n_jobs=min(cfg.jobs, max(1, len(runnable))), return_as="generator", batch_size=1)(
-        delayed(run_claim)(c, n, cfg.seed, cfg.shard, cfg.artifacts) for c in runnable)
+        delayed(run_claim)(c, n, cfg.seed, cfg.shard, cfg.artifacts, cfg.verify) for c in runnable)
     if cfg.progress and runnable:
         from tqdm import tqdm
 
@@ -275,7 +275,7 @@ def build(cfg: ReportConfig, log=print) -> dict:
         trend={s.dataset: {axis: c5.trend_test(s.runs, axis) for axis in ("depth", "width")} for s in sweeps},
         figures=figures,
         versions=_versions(),
-        proofs=dict(sweep=proof_summary(sweeps), pinned=proofs_pinned),
+        proofs=dict(sweep=proof_summary(sweeps), claims=claim_proof_summary(records), pinned=proofs_pinned),
         figure_data=figure_data,
     )
     results["timings"]["total"] = time.perf_counter() - t_start
@@ -429,6 +429,22 @@ def proof_summary(sweeps) -> dict:
     return out
 
 
+def claim_proof_summary(records) -> dict:
+    """Per sub-claim: its certified strict minima (P <= 200) proven or not, with the failures' reasons."""
+    out: dict = {}
+    for r in records:
+        v = r.extra.get("verified") if r.kind == "positive" else None
+        if not v:
+            continue
+        row = out.setdefault(r.part, dict(attempted=0, verified=0, failures=[], seconds=0.0))
+        row["attempted"] += 1
+        row["verified"] += bool(v["ok"])
+        row["seconds"] += v["seconds"] or 0.0
+        if not v["ok"]:
+            row["failures"].append(dict(check=r.check, reason=v["reason"]))
+    return out
+
+
 def proofs_markdown(proofs: dict | None) -> list[str]:
     if not proofs:
         return []
@@ -436,17 +452,20 @@ def proofs_markdown(proofs: dict | None) -> list[str]:
          "Certified strict minima (strength strict-mod-symmetry, P <= 200) of the sweeps, re-proven by a Krawczyk test "
          "in python-flint's ball arithmetic: a box that holds a unique critical point with a positive definite Hessian "
          "(modulo the symmetries, on a gauge slice), and an enclosure of its loss.", "",
-         "| data set | attempted | verified | failures (reason) | seconds |", "|---|---:|---:|---|---:|"]
+         "| sweep data set / claim | attempted | verified | failures (reason) | seconds |", "|---|---:|---:|---|---:|"]
     for ds, row in proofs["sweep"].items():
         fails = "; ".join(f"{f['activation']} {f['depth']}x{f['width']} seed {f['seed']}: {f['reason']}"
                           for f in row["failures"]) or "-"
         L.append(f"| {ds} | {row['attempted']} | {row['verified']} | {fails} | {row['seconds']:.1f} |")
+    for part, row in proofs.get("claims", {}).items():
+        fails = "; ".join(sorted({f["reason"] for f in row["failures"]})) or "-"
+        L.append(f"| {part} instances | {row['attempted']} | {row['verified']} | {fails} | {row['seconds']:.1f} |")
     if proofs["pinned"]:
         L += ["", "Pinned counterexamples (a strict local minimum PROVEN worse than the global or convex value when "
               "the comparison says 'proven >'):", "",
               "| case | verified | loss enclosure | radius | compared with | comparison |", "|---|---|---|---:|---|---|"]
         for r in proofs["pinned"]:
-            enc = f"[{r['loss_lo']:.16g}, {r['loss_hi']:.16g}]" if r["ok"] else r["reason"]
+            enc = f"[{r['loss_lo']!r}, {r['loss_hi']!r}]" if r["ok"] else r["reason"]
             rad = f"{r['radius']:.1e}" if r["radius"] is not None else "-"
             L.append(f"| {r['case']} | {r['ok']} | {enc} | {rad} | {r['versus']} | {r['comparison']} |")
     return L

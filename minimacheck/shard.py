@@ -44,9 +44,11 @@ def items(claims: list[Claim], n: int) -> list[Item]:
     return out
 
 
-def run_item(part: Part, item: Item, params=None, *, artifacts_dir=None) -> tuple[Record, str | None]:
-    """Run one item; on a failure (failed positive, missed control) write a replayable artifact when asked.
-    Returns (record, artifact path or None)."""
+def run_item(part: Part, item: Item, params=None, *, artifacts_dir=None, verify: bool = False
+             ) -> tuple[Record, str | None]:
+    """Run one item; on a failure (failed positive, missed control) write a replayable artifact when asked; with
+    verify, a certified strict minimum is proven in ball arithmetic (minimacheck.proofs.verify_record, extra
+    'verified'). Returns (record, artifact path or None)."""
     from minimacheck import artifacts
     from minimacheck.contract import outcome_ok
 
@@ -57,6 +59,12 @@ def run_item(part: Part, item: Item, params=None, *, artifacts_dir=None) -> tupl
             if params is None:
                 params = part.pinned[item.key]
             rec = part.check(params)
+    if verify:
+        from minimacheck.proofs import verify_record
+
+        proof = verify_record(rec, seen.find(rec))
+        if proof is not None:
+            rec.extra["verified"] = proof
     path = None
     if artifacts_dir is not None and not outcome_ok(rec):
         path = str(artifacts.save(artifacts_dir, part, rec, kind=item.kind, name=item.key, params=params,
@@ -65,7 +73,7 @@ def run_item(part: Part, item: Item, params=None, *, artifacts_dir=None) -> tupl
 
 
 def run_claim_items(claim: Claim, n: int, seed: int, *, shard=None, artifacts_dir=None,
-                    controls: bool = True) -> tuple[list[Record], list[str]]:
+                    controls: bool = True, verify: bool = False) -> tuple[list[Record], list[str]]:
     """The claim's records (those of this shard), in the unsharded run's order, and the artifacts written."""
     records, paths = [], []
     all_items = items([claim], n)
@@ -82,7 +90,7 @@ def run_claim_items(claim: Claim, n: int, seed: int, *, shard=None, artifacts_di
             if it.key >= len(drawn[it.part]):
                 continue  # the strategy's space is smaller than n
             params = drawn[it.part][it.key]
-        rec, path = run_item(part, it, params, artifacts_dir=artifacts_dir)
+        rec, path = run_item(part, it, params, artifacts_dir=artifacts_dir, verify=verify)
         rec.extra.setdefault("work_item", it.id)
         if path:
             rec.extra["artifact"] = path
