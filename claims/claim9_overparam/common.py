@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 
 from minimacheck.ledger import Record
 
@@ -41,3 +42,21 @@ def separation(X: np.ndarray) -> float:
         if D.size:
             best = min(best, float(D.min()))
     return best
+
+
+def jacobian_gram(X: np.ndarray, widths: tuple, seed: int, device="cpu") -> np.ndarray:
+    """J J^T at a N(0, 1) init of the NTK-parameterized ReLU net with the given hidden widths, every layer trained
+    (torch.func.jacrev): the empirical NTK of claim9c and the Gram matrix of claim9d."""
+    g = torch.Generator().manual_seed(int(seed))
+    dims = [X.shape[1], *widths, 1]
+    params = tuple(torch.randn(dims[i + 1], dims[i], generator=g).to(device) for i in range(len(dims) - 1))
+    Xt = torch.as_tensor(X, device=device)
+
+    def f(ps):
+        h = Xt.T
+        for i, W in enumerate(ps):
+            h = W @ h if i == 0 else W @ (math.sqrt(2.0 / h.shape[0]) * torch.relu(h))
+        return h[0]
+
+    J = torch.cat([j.reshape(X.shape[0], -1) for j in torch.func.jacrev(f)(params)], dim=1)
+    return (J @ J.T).cpu().numpy()

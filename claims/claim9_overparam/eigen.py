@@ -31,14 +31,13 @@ from dataclasses import asdict, dataclass, replace
 from unittest import mock
 
 import numpy as np
-import torch
 from hypothesis import strategies as st
 from scipy.special import gammaln
 
 from minimacheck.contract import Floor, Kind, Part, Sabotage, violation_detected
 
 from . import ntk
-from .common import headroom, record, sphere
+from .common import headroom, jacobian_gram, record, sphere
 
 PART_ID = "claim9d"
 STATEMENT = ("lambda_min(J J^T) = 0 when P < N; > 0 with sub-linear widths and P > N; for one wide layer it tracks the "
@@ -115,23 +114,6 @@ def data(N: int, d: int, rng, kind: str = "sphere") -> np.ndarray:
         x = X[0] + 1e-3 * rng.standard_normal(d)
         X[1] = math.sqrt(d) * x / np.linalg.norm(x)
     return X
-
-
-def jacobian_gram(X: np.ndarray, widths: tuple, seed: int, device="cpu") -> np.ndarray:
-    """J J^T at a N(0, 1) init of the NTK-parameterized ReLU net with the given hidden widths."""
-    g = torch.Generator().manual_seed(int(seed))
-    dims = [X.shape[1], *widths, 1]
-    params = tuple(torch.randn(dims[i + 1], dims[i], generator=g).to(device) for i in range(len(dims) - 1))
-    Xt = torch.as_tensor(X, device=device)
-
-    def f(ps):
-        h = Xt.T
-        for i, W in enumerate(ps):
-            h = W @ h if i == 0 else W @ (math.sqrt(2.0 / h.shape[0]) * torch.relu(h))
-        return h[0]
-
-    J = torch.cat([j.reshape(X.shape[0], -1) for j in torch.func.jacrev(f)(params)], dim=1)
-    return (J @ J.T).cpu().numpy()
 
 
 def kappa_coefficients(k_max: int = K_MAX) -> np.ndarray:

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from minimacheck.contract import Floor, Kind, Part, Sabotage, violation_detected
 
 from . import gram
-from .common import headroom, record, separation, sphere
+from .common import headroom, jacobian_gram, record, separation, sphere
 
 PART_ID = "claim9c"
 STATEMENT = ("The ReLU NTK recursion Theta^(L) matches the empirical NTK J J^T within c/sqrt(width); a wide net "
@@ -120,21 +120,8 @@ def ntk(X: np.ndarray, depth: int, kernel: str = "exact") -> np.ndarray:
 
 
 def empirical_ntk(X: np.ndarray, depth: int, width: int, seed: int, device="cpu") -> np.ndarray:
-    """J J^T at a N(0, 1) init of the NTK-parameterized ReLU net, every layer trained (torch.func.jacrev)."""
-    g = torch.Generator().manual_seed(int(seed))
-    dims = [X.shape[1]] + [width] * depth + [1]
-    params = tuple(torch.randn(dims[i + 1], dims[i], generator=g).to(device) for i in range(len(dims) - 1))
-    Xt = torch.as_tensor(X, device=device)
-
-    def f(ps):
-        h = Xt.T
-        for i, W in enumerate(ps):
-            h = W @ h if i == 0 else W @ (math.sqrt(2.0 / h.shape[0]) * torch.relu(h))
-        return h[0]
-
-    J = torch.func.jacrev(f)(params)
-    Jf = torch.cat([j.reshape(X.shape[0], -1) for j in J], dim=1)
-    return (Jf @ Jf.T).cpu().numpy()
+    """J J^T at a N(0, 1) init of the NTK-parameterized ReLU net of `depth` hidden layers of `width` units."""
+    return jacobian_gram(X, (width,) * depth, seed, device)
 
 
 def ntk_error(X: np.ndarray, depth: int, width: int, seed: int, kernel: str = "exact", device="cpu") -> float:
