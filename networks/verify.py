@@ -21,9 +21,11 @@ core (benchmarks/bench_verify.py, tanh MLPs, m = 100): P = 27: 0.07 s, 51: 0.15 
 
 Supported: squared loss 1/2 ||Yhat - Y||^2 of `networks.MLP` (any depth, biases, masks, linear units, skip;
 linear output), `QuadraticNet`, and the Safran-Shamir population loss (`SafranShamir`). Refused with a reason
-starting "not verifiable:": linear activations (GL(d) symmetry: no slice), non-linear outputs, other objectives,
-kinks inside the box, degenerate symmetry orbits, and points whose (slice) Hessian has a near-null space or
-negative curvature.
+starting "not verifiable:": non-linear outputs, other objectives, kinks inside the box, degenerate symmetry orbits
+(rank-deficient tangents: no transversal slice), and points whose (slice) Hessian has a near-null space or
+negative curvature. Continuous symmetries verified on a slice theta + span(tangents)^perp: positive rescaling of
+homogeneous units, bias translations of linear units, GL(d) of every hidden layer of a linear net, O(p,q) of quadratic
+nets.
 
 `networks/__init__.py` does not import this module (flint stays optional and lazy): `from networks import verify`.
 """
@@ -161,6 +163,9 @@ def _activation(name: str):
     elif name == "quadratic":
         def f(z):
             return z * z, 2 * z, arb(2)
+    elif name == "linear":
+        def f(z):
+            return z, arb(1), arb(0)
     elif act.piecewise_linear:
         slope = {"relu": 0.0, "abs": -1.0}.get(name)
         if slope is None:  # leaky_relu:<slope>, parsed exactly as activations.get does
@@ -191,10 +196,14 @@ class _MLPLoss:
         self.unsupported = None
         if model.output_activation != "linear":
             self.unsupported = f"not verifiable: output activation {model.output_activation!r} (only linear outputs)"
-        elif model.activation == "linear" and model.widths:
-            self.unsupported = ("not verifiable: linear activations have the GL(d) symmetry per layer; "
-                                "no gauge slice is implemented")
-        self.symmetry = "positive rescaling of homogeneous units" if activations.get(model.activation).homogeneity else None
+        if model.activation == "linear" and model.widths:
+            # GL(d_l) of every hidden layer (W_l -> A W_l, W_(l+1) -> W_(l+1) A^-1): verified on the slice
+            # theta + span(tangents)^perp, as the rescaling symmetry is; the tangents come from the model
+            self.symmetry = "GL(d) of every hidden layer of a linear net"
+        elif activations.get(model.activation).homogeneity:
+            self.symmetry = "positive rescaling of homogeneous units"
+        else:
+            self.symmetry = None
         if any(model.linear_units):
             self.symmetry = (self.symmetry + " and " if self.symmetry else "") + "bias translations of linear units"
         full = -np.ones(model._n_full, dtype=np.int64)
@@ -506,6 +515,8 @@ def _complement(T: np.ndarray, P: int):
     if T.shape[1] == 0:
         return None, None
     U, s, _ = np.linalg.svd(T, full_matrices=True)
+    if s[0] == 0.0:  # every tangent vanishes (e.g. W = 0 of a linear net): the orbit collapses to the point
+        return None, "not verifiable: symmetry tangents are rank-deficient (all vanish): degenerate orbit, no slice"
     if s[-1] <= 1e-8 * s[0]:
         return None, ("not verifiable: symmetry tangents are rank-deficient "
                       f"(sigma_min/sigma_max = {s[-1] / s[0]:.1e}): degenerate orbit, no slice")

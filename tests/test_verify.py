@@ -15,6 +15,7 @@ from claims.counterexamples import SS_SPURIOUS_SEEDS_K8, ss_objective, ss_run, y
 from networks import MLP, certify, minimize, squared_loss
 from networks import verify as V
 from networks.models import QuadraticNet
+from networks.tolerance import tau_fp
 
 mpmath.mp.dps = 50
 MP_ACTS = {"tanh": mpmath.tanh, "leaky_relu": lambda z: z if z >= 0 else z / 10}
@@ -161,17 +162,32 @@ def test_origin_of_two_layer_linear_net_not_verified():
     rng = np.random.default_rng(2)
     model = MLP(3, (2,), 1, activation="linear", bias=False)
     v = V.verify_point(model, rng.standard_normal((6, 3)), rng.standard_normal((6, 1)), np.zeros(model.n_params))
-    assert not v.ok and v.reason.startswith("not verifiable:") and "GL(d)" in v.reason
+    assert not v.ok and v.reason.startswith("not verifiable:"), v.reason  # a saddle: all GL tangents vanish at 0
 
 
-def test_deep_linear_net_with_symmetry_reports_not_verifiable():
+def test_deep_linear_net_verifies_on_the_gl_slice():
+    """GL(d) of each hidden layer: the minimum is strict modulo the symmetry, proven on theta + span(tangents)^perp."""
     rng = np.random.default_rng(3)
     model = MLP(2, (2, 2), 1, activation="linear")
     X, Y = rng.standard_normal((10, 2)), rng.standard_normal((10, 1))
     obj = squared_loss(model, X, Y)
     theta = minimize(obj, model.init(0).double(), max_iter=100).theta
     v = V.verify_point(model, X, Y, theta)
-    assert not v.ok and v.reason.startswith("not verifiable:")
+    assert v.ok and "slice" in v.method and v.symmetry.startswith("GL(d)"), v.reason
+    assert v.loss_lo - tau_fp(v.loss_lo) <= obj.value(theta) <= v.loss_hi + tau_fp(v.loss_hi)
+
+
+def test_symmetry_without_a_slice_reports_not_verifiable():
+    """A hidden layer wider than the input: the GL(3) orbit is degenerate (rank-deficient tangents), so no slice is
+    transversal there; the certified minimum must be reported 'not verifiable', never 'verified'."""
+    rng = np.random.default_rng(3)
+    model = MLP(2, (3,), 1, activation="linear", bias=False)
+    X, Y = rng.standard_normal((10, 2)), rng.standard_normal((10, 1))
+    obj = squared_loss(model, X, Y)
+    theta = minimize(obj, model.init(0).double(), max_iter=100).theta
+    assert certify(obj, theta).certified
+    v = V.verify_point(model, X, Y, theta)
+    assert not v.ok and v.reason.startswith("not verifiable: symmetry tangents are rank-deficient"), v.reason
 
 
 def _newton_mp(model, X, Y, theta, H, steps=3):
