@@ -27,7 +27,6 @@ Sub-claims (claim3a..3c, claim7a/7b, claim9a..9f) are Parts of one Claim; test i
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
 import re
@@ -148,10 +147,6 @@ class Claim:
     def negative_controls(self) -> tuple[str, ...]:
         return tuple(f"{p.id}: {name}" for p in self.parts for name in p.controls)
 
-    @property
-    def sub_claims(self) -> tuple[str, ...]:
-        return tuple(p.id for p in self.parts if p.id != self.id)
-
 
 # ---------------------------------------------------------------- judging records
 def outcome_ok(record: Record) -> bool:
@@ -181,8 +176,3 @@ def forced_pass(part: Part) -> Part:
     suite must catch it: some control of the part must then be missed."""
     return dataclasses.replace(
         part, check=_forced(part.check), check_at=None if part.check_at is None else _forced(part.check_at))
-
-
-@contextlib.contextmanager
-def nothing():
-    yield

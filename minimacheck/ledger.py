@@ -171,14 +171,3 @@ def summary_lines(records: list[Record], by: str = "claim") -> list[str]:
             f"{f'{s.controls_detected}/{s.controls}':>15}  {s.verdict}"
         )
     return lines
-
-
-def regime_yields(records: list[Record]) -> dict[tuple[str, str], tuple[int, int]]:
-    """{(part, regime): (certified, trained)} over trained positive instances: what the floors count."""
-    out: dict[tuple[str, str], list[int]] = {}
-    for r in records:
-        if r.kind == "positive" and r.trained:
-            c = out.setdefault((r.part, r.regime), [0, 0])
-            c[0] += r.certified
-            c[1] += 1
-    return {k: (v[0], v[1]) for k, v in sorted(out.items())}
