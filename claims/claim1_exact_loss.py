@@ -49,10 +49,12 @@ import torch
 from hypothesis import strategies as st
 
 from claims.projections import EPS, GAP_MIN, basis, block_slices
+from claims.regimes import parse_start_target, start_target_regime
 from minimacheck import tolerance
 from minimacheck.contract import Claim, Evidence, Floor, Part, Sabotage, violation_detected
 from minimacheck.ledger import Record
 from networks import MLP, Verdict, activations, certify, minimize_piecewise, squared_loss, vec
+from networks.activations import family
 from networks.train import default_grad_tol
 
 torch.set_default_dtype(torch.float64)
@@ -125,25 +127,17 @@ class Instance:
 
 
 # ---------------------------------------------------------------- the instance space
-def family(activation: str) -> str:
-    return "pl" if activations.get(activation).piecewise_linear else "smooth"
-
-
 def regime_of(p: Params) -> str:
-    """'planted', or '<family>/<start>-start/<target>-target' for trained instances."""
-    return "planted" if p.start == "planted" else f"{family(p.activation)}/{p.start}-start/{p.target}-target"
+    """'planted', or '<family>/<start>-start/<target>-target' for trained instances (claims.regimes)."""
+    return start_target_regime(p.activation, p.start, p.target)
 
 
 @st.composite
 def _params(draw, regime: str | None = None):
     if regime is None:
         regime = draw(st.sampled_from(sorted(REGIMES) + ["planted"]))
-    if regime == "planted":
-        acts, start, target = ACTIVATIONS, "planted", "teacher"
-    else:
-        fam, start, target = regime.split("/")
-        start, target = start.removesuffix("-start"), target.removesuffix("-target")
-        acts = tuple(a for a in ACTIVATIONS if family(a) == fam)
+    fam, start, target = parse_start_target(regime)
+    acts = ACTIVATIONS if fam is None else tuple(a for a in ACTIVATIONS if family(a) == fam)
     widths = draw(st.lists(st.integers(*WIDTH_RANGE), min_size=H_RANGE[0], max_size=H_RANGE[1]))
     return Params(m=draw(st.integers(*M_RANGE)), d_x=draw(st.integers(*DX_RANGE)), d_y=draw(st.integers(*DY_RANGE)),
                   widths=tuple(widths), activation=draw(st.sampled_from(acts)), seed=draw(st.integers(0, 2**31 - 1)),

@@ -37,10 +37,12 @@ import torch
 from hypothesis import strategies as st
 
 from claims.projections import basis
+from claims.regimes import parse_start_target, start_target_regime
 from minimacheck import tolerance
 from minimacheck.contract import Claim, Evidence, Floor, Part, Sabotage, Unreached, violation_detected
 from minimacheck.ledger import Record
 from networks import MLP, Verdict, activations, certify, minimize_piecewise, squared_loss
+from networks.activations import family
 
 CLAIM_ID = "claim4"
 STATEMENT = ("yhat = sigma(XW)v, scalar output: at every differentiable local minimum g_j = X^T D_j r = 0 for every "
@@ -119,25 +121,17 @@ def v_index(model: MLP, j: int) -> int:
 
 
 # ---------------------------------------------------------------- the instance space
-def family(activation: str) -> str:
-    return "pl" if activations.get(activation).piecewise_linear else "smooth"
-
-
 def regime_of(p: Params) -> str:
-    """'planted', or '<family>/<start>-start/<target>-target' for trained instances."""
-    return "planted" if p.start == "planted" else f"{family(p.activation)}/{p.start}-start/{p.target}-target"
+    """'planted', or '<family>/<start>-start/<target>-target' for trained instances (claims.regimes)."""
+    return start_target_regime(p.activation, p.start, p.target)
 
 
 @st.composite
 def _params(draw, regime: str | None = None):
     if regime is None:
         regime = draw(st.sampled_from(sorted(REGIMES) + ["planted"]))
-    if regime == "planted":
-        fam, start, target = "pl", "planted", "teacher"
-    else:
-        fam, start, target = regime.split("/")
-        start, target = start.removesuffix("-start"), target.removesuffix("-target")
-    acts = [a for a in ACTIVATIONS if family(a) == fam]
+    fam, start, target = parse_start_target(regime)
+    acts = [a for a in ACTIVATIONS if family(a) == (fam or "pl")]  # planted minima need a PL sigma
     d_1 = draw(st.integers(*D1_RANGE))
     return Params(m=draw(st.integers(*M_RANGE)), d_x=draw(st.integers(*DX_RANGE)), d_1=d_1,
                   activation=draw(st.sampled_from(acts)), seed=draw(st.integers(0, 2**31 - 1)),

@@ -63,6 +63,7 @@ from minimacheck import tolerance
 from minimacheck.contract import Claim, Evidence, Floor, Part, Sabotage, violation_detected
 from minimacheck.ledger import Record
 from networks import MLP, Objective, Verdict, activations, certify, minimize, minimize_piecewise, numerical_rank, vec
+from networks.activations import family
 
 CLAIM_ID = "claim7"
 LOSSES = ("squared", "xent")
@@ -324,10 +325,6 @@ def _xent_optimum(Q, Y, z0, rank, smin, gap) -> GBOptimum:
 
 
 # ===================================================================== instances
-def family(activation: str) -> str:
-    return "pl" if activations.get(activation).piecewise_linear else "smooth"
-
-
 @dataclass(frozen=True)
 class Params:
     """Structure of one instance; numpy builds the arrays from `seed`. See the module docstring for start/target.

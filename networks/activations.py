@@ -57,3 +57,8 @@ def get(name: str) -> Activation:
             raise ValueError(f"unknown activation {name!r}: leaky_relu slope must be finite and != 1")
         return _leaky(slope)
     raise ValueError(f"unknown activation {name!r}; known: {', '.join(NAMES)}")
+
+
+def family(name: str) -> str:
+    """'pl' for piecewise-linear activations (kinks, positive homogeneity), 'smooth' otherwise."""
+    return "pl" if get(name).piecewise_linear else "smooth"
