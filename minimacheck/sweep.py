@@ -44,6 +44,10 @@ class SweepConfig:
     attempts: int = 2  # starting points per (cell, seed) before the run counts as uncertified
     max_iter: int = 200  # the binding limit: iteration counts do not depend on machine load, so runs reproduce
     time_budget: float = 60.0  # seconds per attempt: a safety net only (if it binds, results depend on load)
+    kinks: bool = True  # certify piecewise-linear nets' minima on kinks (networks.kinks; opt-in for the claims)
+    kink_rounds: int = 2  # polish/certify rounds at kinks per start (networks.find_minimum)
+    polish_iter: int = 30  # iterations of each polish along the kinks
+    pl_max_iter: int | None = None  # piecewise-linear nets' training limit (None: max_iter); the kink rounds follow
     bias: bool = True  # networks have biases (the deep-linear control turns them off)
     device: str = "auto"  # 'auto': CUDA when available, else the CPU
     verify: bool = False  # prove strict minima (P <= minimacheck.proofs.VERIFY_MAX_PARAMS) in ball arithmetic
@@ -84,14 +88,27 @@ def projection_value(J: np.ndarray, y: np.ndarray) -> tuple[float, int, float, f
     return 0.5 * float(resid @ resid), b.rank, b.sigma_min_plus, b.gap
 
 
+def _evidence(cert, differentiable: bool) -> str | None:
+    """The kind of evidence a certificate gives (None: uncertified)."""
+    if not cert.certified:
+        return None
+    if cert.strength == "zero-loss" and not differentiable:
+        return "zero loss on a kink"
+    if cert.strength and cert.strength.startswith("kink-"):
+        return f"C-min on a kink [{cert.strength}]"
+    kind = "dense" if cert.hessian_method == "dense eigvalsh" else "lanczos (probabilistic)"
+    return f"C-min {kind} [{cert.strength}]"
+
+
 def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: int, width: int, seed: int,
             cfg: SweepConfig) -> dict:
-    """Train and certify one (cell, seed); returns a flat dict of numbers (JSON-ready)."""
+    """Train and certify one (cell, seed) with networks.find_minimum; returns a flat dict of numbers (JSON-ready)."""
     import torch
 
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
-    from networks import MLP, Verdict, certify, minimize, squared_loss
+    from networks import MLP, squared_loss
+    from networks.multistart import find_minimum, mlp_init
 
     m, d_x = X.shape
     d_y = Y.shape[1]
@@ -100,36 +117,27 @@ def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if cfg.device == "auto" else cfg.device
     obj = squared_loss(model, X, Y, device=device)
     t0 = time.perf_counter()
-    out = None
-    # the plain trainer: the pattern polish (networks.minimize_piecewise) was measured here at 6/54 certified
-    # leaky-ReLU runs against 5/54, for 3x the sweep time
-    for attempt in range(cfg.attempts):
-        res = minimize(obj, model.init(_init_seed(seed, attempt), device=device), max_iter=cfg.max_iter,
-                       time_budget=cfg.time_budget)
-        cert = certify(obj, res.theta)
-        evidence = None
-        if cert.certified:
-            evidence = "C-min " + ("dense" if cert.hessian_method == "dense eigvalsh" else "lanczos (probabilistic)")
-            evidence += f" [{cert.strength}]"
-        elif cert.verdict is Verdict.NON_DIFFERENTIABLE and res.loss <= 1e-11 * (1 + zero):
-            evidence = "zero loss on a kink"
-        out = dict(res=res, cert=cert, evidence=evidence, attempt=attempt)
-        if evidence is not None:
-            break
-    res, cert, evidence = out["res"], out["cert"], out["evidence"]
+    # start i of block `seed` is mlp_init(model)(default_rng([seed, i])) in every cell; kink certificates (opt-in)
+    # certify the piecewise-linear nets' minima, which sit on kinks when P < m; a zero loss on a kink is a global minimum
+    max_iter = cfg.pl_max_iter if model.is_piecewise_linear and cfg.pl_max_iter is not None else cfg.max_iter
+    found = find_minimum(obj, mlp_init(model), starts=cfg.attempts, seed=int(seed), max_iter=max_iter,
+                         allow_kinks=cfg.kinks, kink_rounds=cfg.kink_rounds, polish_iter=cfg.polish_iter, until_certified=1,
+                         time_budget=cfg.time_budget * cfg.attempts, certify_kwargs=dict(accept_kink_zero_loss=True))
+    start = found.best or min(found.starts, key=lambda r: (not math.isfinite(r.train.loss), r.train.loss))
+    res, cert = start.train, start.certificate
+    evidence = _evidence(cert, cert.differentiable)
     row = dict(
         dataset=dataset, activation=activation, depth=int(depth), width=int(width), seed=int(seed),
-        attempts=out["attempt"] + 1, n_params=model.n_params, m=int(m), d_x=int(d_x), d_y=int(d_y),
+        attempts=len(found.starts), n_params=model.n_params, m=int(m), d_x=int(d_x), d_y=int(d_y),
         threshold_reached=bool(model.n_params >= m * d_y), verdict=cert.verdict.name, certified=evidence is not None,
         evidence=evidence or "", reason=cert.reason if evidence is None else "", loss=float(res.loss),
         l=float(res.loss) / zero, grad_norm=float(cert.grad_norm), lambda_min=cert.lambda_min, margin=cert.margin,
-        iterations=int(res.iterations), train_reason=res.reason,
+        iterations=int(res.iterations), train_reason=res.reason, escapes=len(found.escapes),
+        differentiable=bool(cert.differentiable),
         claim1_l=None, claim1_gap=None, claim1_tol=None, claim1_passed=None, jac_rank=None, rank_frac=None,
         rank_gap=None, verified=None,
     )
-    if evidence is not None:
-        import torch
-
+    if evidence is not None and cert.differentiable:  # Lemma P needs a gradient: not at kinks
         theta = res.theta
         J = model.output_jacobian(theta, torch.as_tensor(X).to(theta.device)).cpu().numpy()
         y = Y.T.reshape(-1)  # vec: columns stacked, the row order of output_jacobian
@@ -199,6 +207,9 @@ def run_sweep(datasets, cfg: SweepConfig, *, n_jobs: int = 1, progress: bool = T
 
     tasks = [t for ds in datasets for t in tasks_for(ds, cfg)]
     tasks = [t for k, t in enumerate(tasks) if shard is None or k % shard[1] == shard[0]]
+    # largest nets first (longest-processing-time order): the last tasks are short, so no core idles at the end;
+    # each run depends only on its own task, so the order changes no result
+    tasks.sort(key=lambda t: -n_params(t[0].shape[1], t[1].shape[1], t[4], t[5], cfg.bias) * t[1].shape[1])
     par = Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)
     gen = par(delayed(run_one)(*t) for t in tasks)
     rows = []

@@ -7,14 +7,25 @@ ESCAPE_GROWTH over the chunk, (b) the loss still falls along the ray theta -> (1
 (c) it still falls at s = 1 (doubling theta lowers the loss) and (d) ||theta|| is at least ESCAPE_START_RATIO times
 its start value: the escape is recorded (direction, loss along the ray) and the next start runs. A planted escape is
 thus stopped within escape_check iterations of the first check at which (a)-(d) hold (tests: <= 3 checks).
+Not detected: saturation (tanh units turning into steps, the loss approaching a limit it never attains; e.g. every
+start of the digits report cells tanh 2-8 and 3-8: loss -> l = 0.1, ||theta|| 20 -> 31 over 1,000 iterations,
+||grad|| ~1e-5). ||theta|| grows ~1% per chunk, so (a) never fires; the ray theta -> (1+s) theta RISES (it scales the
+linear read-out too), and so does the extrapolation theta + c d of a chunk's motion d (c = 10: +1e-3..1e-2; the
+valley is curved). Such runs end NOT_CONVERGED at the iteration limit, which is the honest verdict.
 (c) and (d) were added after measuring false alarms: with (a) and (b) alone, EVERY start of the bench's
 under-parameterized tanh groups was stopped after 10-30 iterations (a non-stationary point's gradient often points
 outwards early on, so (b) holds for small s), while with (a)-(d) deep2-tanh-teacher certified 1/8 and 3/8 starts
 (seeds 0, 1) and multi-tanh-teacher seed 0 1/8, instead of 0/8 each.
 
-Piecewise-linear squared losses end on kinks; with allow_kinks=True each start runs the pattern trainer, then
-alternates networks.kinks.polish_on_kinks (converge ALONG the kink manifold) with certify(allow_kinks=True): a kink
-saddle's verified witness step leaves the kink, and the polish resumes from there, up to `kink_rounds` times.
+Piecewise-linear squared losses end on kinks; with allow_kinks=True each start runs the trainer, then alternates
+networks.kinks.polish_on_kinks (converge ALONG the kink manifold, at most `polish_iter` iterations) with
+certify(allow_kinks=True): a kink saddle's verified witness step leaves the kink, and the polish resumes from there,
+up to `kink_rounds` times. The trainer of a PL net with one hidden layer is the plain
+one (one-sided derivatives at kinks), not the pattern polish (networks.minimize_piecewise): on the synthetic sweep's
+leaky-ReLU cells (4 starts, seed 0) it certified as many starts (1-2: 3/4 vs 4/4, 1-4: 4/4 vs 3/4) in half the
+time, because under-parameterized minima sit on kinks, where the pattern polish never settles (it ran its 3 rounds
+and then the plain trainer anyway). Deeper PL nets keep the pattern polish: with the plain trainer a (2, 2) ReLU net
+of tests/test_kinks.py certified 0/2 starts (both still not stationary along their kinks), with the polish >= 1.
 
 Reproducibility. Start i is drawn by init(numpy.random.default_rng([seed, i])) and converted to float64, so the
 starts do not depend on torch's default dtype or global RNG; what is certified depends on iteration limits only
@@ -25,7 +36,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -41,6 +52,9 @@ Tensor = torch.Tensor
 ESCAPE_GROWTH = 1.05  # ||theta|| growth over one chunk that, with a falling ray, marks a run heading to infinity
 RAY_STEPS = (1e-3, 1e-2, 1e-1, 1.0)
 ESCAPE_START_RATIO = 2.0  # an escape must also have at least doubled ||theta|| since the start
+PLATEAU_ITER = 200  # continued-descent iterations that test a probe-strength certificate (plateau_check)
+PLATEAU_GROWTH = 0.01  # ... which it withdraws if the loss falls (resolvably) while ||theta|| grows by > 1%
+EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -92,19 +106,23 @@ def mlp_init(model: MLP, scale: float = 1.0) -> Callable[[np.random.Generator], 
 
 def train_with_escape_check(obj: Objective, theta0: Tensor, *, max_iter: int = 400, escape_check: int = 10,
                             rel_grad_tol: float = 1e-9) -> tuple[TrainResult, Escape | None]:
-    """networks.minimize in chunks of `escape_check` iterations, stopped early when the run heads to infinity."""
+    """networks.minimize, watched every `escape_check` iterations (one run of the optimizer, never restarted) and
+    stopped when it heads to infinity."""
     if escape_check < 1:
         raise ValueError(f"escape_check must be >= 1, got {escape_check}")
-    theta, it, n0 = torch.as_tensor(theta0, dtype=torch.float64), 0, float(torch.as_tensor(theta0).norm())
-    t0 = time.perf_counter()
-    while True:
-        n_before = float(theta.norm())
-        res = minimize(obj, theta, rel_grad_tol=rel_grad_tol, max_iter=min(escape_check, max_iter - it))
-        theta, it = res.theta, it + res.iterations
-        escape = _escape(obj, theta, res.loss, n_before, n0, it)
-        if escape is not None or res.converged or it >= max_iter or not math.isfinite(res.loss):
-            break
-    res.iterations, res.theta_norm_start, res.seconds = it, n0, time.perf_counter() - t0
+    theta0 = torch.as_tensor(theta0, dtype=torch.float64)
+    n0 = float(theta0.norm())
+    state = dict(n_before=n0, escape=None)
+
+    def monitor(theta, done):
+        if done % escape_check:
+            return False
+        state["escape"] = _escape(obj, theta, obj.value(theta), state["n_before"], n0, done)
+        state["n_before"] = float(theta.norm())
+        return state["escape"] is not None
+
+    res = minimize(obj, theta0, rel_grad_tol=rel_grad_tol, max_iter=max_iter, monitor=monitor)
+    escape = state["escape"]
     if escape is not None:
         res.converged, res.reason = False, escape.reason
     return res, escape
@@ -129,17 +147,17 @@ def _escape(obj, theta, loss, n_before, n0, it) -> Escape | None:
 
 
 def _train(obj, theta0, max_iter, escape_check):
-    if obj.piecewise is not None:
-        d = obj.piecewise
+    d = obj.piecewise
+    if d is not None and d.model.depth >= 2:
         return minimize_piecewise(d.model, d.X, d.Y, theta0, skip_input=d.skip_input, max_iter=max_iter), None
     return train_with_escape_check(obj, theta0, max_iter=max_iter, escape_check=escape_check)
 
 
-def _kink_rounds(obj, theta, cert_kw, kink_rounds, max_iter):
+def _kink_rounds(obj, theta, cert_kw, kink_rounds, polish_iter):
     """Polish along the kinks and certify; step along a verified witness and repeat."""
     cert, rounds = None, 0
     for rounds in range(1, kink_rounds + 1):  # noqa: B007 -- returned after the loop
-        theta = polish_on_kinks(obj, theta, max_iter=max_iter).theta
+        theta = polish_on_kinks(obj, theta, max_iter=polish_iter).theta
         cert = certify(obj, theta, allow_kinks=True, **cert_kw)
         if cert.verdict not in (Verdict.SADDLE, Verdict.NOT_CONVERGED) or cert.witness is None:
             break
@@ -147,12 +165,50 @@ def _kink_rounds(obj, theta, cert_kw, kink_rounds, max_iter):
     return theta, cert, rounds
 
 
-def _one_start(obj, index, theta0, *, max_iter, allow_kinks, escape_check, kink_rounds, cert_kw) -> StartRecord:
+def plateau_check(obj: Objective, theta: Tensor, cert: Certificate, *, max_iter: int = PLATEAU_ITER,
+                  theta_norm_start: float | None = None) -> tuple[Certificate, Escape | None]:
+    """Refute a 'probe' certificate that sits on a plateau on the way to a minimum at infinity.
+
+    Why: a probe-strength certificate (near-null Hessian directions no symmetry explains) is evidence at the probe's
+    radii (<= 0.1) and resolution (1e-11 (1 + L)). Saturating tanh nets reach such points on their way to a minimum at
+    infinity: measured on the digits report cell tanh 2-4 (seed 0), a point certified at L = 12.50000000026 went on to
+    L = 12.5000000000194 with ||theta|| 31.6 -> 34.3 in 500 more Newton iterations (limit 12.5 = l 0.5, never
+    attained); on the width-2 cells (l -> 0.7) the certified points sat 8e-12 .. 1.3e-10 above the limit, below the
+    probe's tolerance 1.85e-10, and 2,000 more iterations went on down while ||theta|| grew 5-10%. We continue the
+    descent from theta for `max_iter` iterations (gradient tolerance 1e-15); when the loss falls by more than its
+    rounding (n_res eps (1 + L), n_res residual entries) while ||theta|| grows by more than PLATEAU_GROWTH, the
+    certificate is replaced by NOT_CONVERGED ('minimum at infinity') and the escape recorded. A converged finite
+    minimum does not move outwards by 1% under Newton steps; a degenerate one may creep, but not while its loss falls
+    resolvably. Only ever withdraws a certificate."""
+    if not (cert.certified and cert.strength is not None and cert.strength.startswith("probe")):
+        return cert, None
+    theta = torch.as_tensor(theta, dtype=torch.float64)
+    res = minimize(obj, theta, rel_grad_tol=1e-15, max_iter=max_iter)
+    n, n1 = float(theta.norm()), float(res.theta.norm())
+    drop = cert.loss - res.loss
+    # resolvable: above the rounding of the loss's sum of n_res squares (n_res eps (1 + L)), not the probe tolerance:
+    # the plateau's remaining drop is below the probe's 1e-11 (1 + L) by construction
+    n_res = int(obj.residual(theta).numel()) if obj.residual is not None else obj.n_params
+    tol = n_res * EPS * (1 + abs(cert.loss))
+    if not (math.isfinite(res.loss) and drop > tol and n1 > (1 + PLATEAU_GROWTH) * n):
+        return cert, None
+    d = res.theta - theta
+    reason = (f"minimum at infinity: continued descent ({res.iterations} iterations) lowered the loss by {drop:.3e} > "
+              f"its rounding {tol:.1e} while ||theta|| grew {n:.4g} -> {n1:.4g}; the probe certificate "
+              f"({cert.null_dim} near-null directions) is withdrawn")
+    escape = Escape(res.iterations, n if theta_norm_start is None else theta_norm_start, n1,
+                    tuple((d / d.norm()).tolist()), ((0.0, cert.loss), (1.0, res.loss)), reason)
+    return replace(cert, verdict=Verdict.NOT_CONVERGED, reason=reason, strength=None), escape
+
+
+def _one_start(obj, index, theta0, *, max_iter, allow_kinks, escape_check, kink_rounds, polish_iter, cert_kw) -> StartRecord:
     res, escape = _train(obj, theta0, max_iter, escape_check)
     cert = certify(obj, res.theta, allow_kinks=allow_kinks, **cert_kw)
+    if escape is None:
+        cert, escape = plateau_check(obj, res.theta, cert, theta_norm_start=float(theta0.norm()))
     rounds = 0
     if allow_kinks and obj.piecewise is not None and escape is None and not cert.certified and math.isfinite(res.loss):
-        theta, cert, rounds = _kink_rounds(obj, res.theta, cert_kw, kink_rounds, max_iter)
+        theta, cert, rounds = _kink_rounds(obj, res.theta, cert_kw, kink_rounds, polish_iter)
         loss, g = obj.value_and_grad(theta)
         res.theta, res.loss, res.grad_norm = theta, float(loss), float(g.norm())
         res.reason += f"; {rounds} kink polish round(s)"
@@ -161,13 +217,18 @@ def _one_start(obj, index, theta0, *, max_iter, allow_kinks, escape_check, kink_
 
 def find_minimum(obj: Objective, init: Callable[[np.random.Generator], object] | None = None, *, starts: int = 8,
                  seed: int = 0, max_iter: int = 400, allow_kinks: bool = True, theta0=None, escape_check: int = 10,
-                 kink_rounds: int = 8, time_budget: float | None = None, certify_kwargs: dict | None = None) -> MultiStartResult:
+                 kink_rounds: int = 8, polish_iter: int = 100, time_budget: float | None = None,
+                 certify_kwargs: dict | None = None, until_certified: int | None = None) -> MultiStartResult:
     """Train from `starts` starting points and certify each; `best` is the lowest-loss certified start.
 
     init(rng) returns a start (length obj.n_params) from a numpy Generator; default for PL squared losses of an MLP:
-    mlp_init(model). `theta0`, when given, is start 0 (and init draws the others)."""
+    mlp_init(model). `theta0`, when given, is start 0 (and init draws the others). `until_certified=c` stops after
+    the c-th certified start (the remaining starts are not run and not counted as skipped): the sweeps need one
+    certified minimum per (cell, seed), not K."""
     if starts < 1:
         raise ValueError(f"starts must be >= 1, got {starts}")
+    if until_certified is not None and until_certified < 1:
+        raise ValueError(f"until_certified must be >= 1 or None, got {until_certified}")
     if init is None:
         if obj.piecewise is None:
             raise ValueError("find_minimum needs init(rng) -> theta for an objective without an MLP model")
@@ -184,7 +245,9 @@ def find_minimum(obj: Objective, init: Callable[[np.random.Generator], object] |
         if th.shape != (obj.n_params,):
             raise ValueError(f"start {i} has shape {tuple(th.shape)}, expected ({obj.n_params},)")
         records.append(_one_start(obj, i, th, max_iter=max_iter, allow_kinks=allow_kinks, escape_check=escape_check,
-                                  kink_rounds=kink_rounds, cert_kw=cert_kw))
+                                  kink_rounds=kink_rounds, polish_iter=polish_iter, cert_kw=cert_kw))
+        if until_certified is not None and sum(r.certificate.certified for r in records) >= until_certified:
+            break
     certified = [r for r in records if r.certificate.certified]
     best = min(certified, key=lambda r: r.certificate.loss) if certified else None
     return MultiStartResult(tuple(records), best, seed, skipped)

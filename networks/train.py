@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,10 +144,13 @@ def minimize(
     max_iter: int = 400,
     time_budget: float | None = None,
     method: str = "auto",
+    monitor: Callable[[Tensor, int], bool] | None = None,
 ) -> TrainResult:
     """Minimize obj from theta0 until ||grad|| <= rel_grad_tol (1 + |L|), max_iter iterations or time_budget seconds.
 
     method: 'auto' (Levenberg-Marquardt then Newton when obj has a residual, Newton otherwise), 'lm', 'newton'.
+    monitor(theta, iterations_done) is called before every iteration; True stops the run (reason 'stopped by the
+    monitor'): networks.find_minimum's escape test watches the run this way without restarting the optimizer.
     """
     if method not in ("auto", "lm", "newton"):
         raise ValueError(f"unknown method {method!r}; use 'auto', 'lm' or 'newton'")
@@ -166,13 +170,15 @@ def minimize(
     patience = 3
     while it < max_iter:
         if use_lm:
-            theta, k, status = _levenberg_marquardt(obj, theta, rel_grad_tol, max_iter - it, deadline, patience)
+            theta, k, status = _levenberg_marquardt(obj, theta, rel_grad_tol, max_iter - it, deadline, patience,
+                                                    _offset(monitor, it))
             it += k
-            if status in ("converged", "time", "nonfinite", "iteration limit") or method == "lm":
+            if status in ("converged", "time", "nonfinite", "iteration limit", "stopped") or method == "lm":
                 reason = status
                 break
         # from LM, Newton is tried only where the Hessian is PSD (locally convex); elsewhere LM resumes
-        theta, k, status = _newton(obj, theta, rel_grad_tol, max_iter - it, deadline, convex_only=use_lm)
+        theta, k, status = _newton(obj, theta, rel_grad_tol, max_iter - it, deadline, convex_only=use_lm,
+                                   monitor=_offset(monitor, it))
         it += k
         reason = status
         if use_lm and status in ("not locally convex", "line search failed"):
@@ -201,6 +207,8 @@ def minimize(
             reason = f"diverging: ||theta|| grew from {n0:.3g} to {n1:.3g} (minimum at infinity?)"
         elif reason == "time":
             reason = f"time budget {time_budget:.3g}s spent"
+        elif reason == "stopped":
+            reason = "stopped by the monitor"
     return TrainResult(
         theta=theta.detach(),
         loss=loss,
@@ -216,7 +224,13 @@ def minimize(
     )
 
 
-def _levenberg_marquardt(obj: Objective, theta: Tensor, rel_tol: float, max_iter: int, deadline: float, patience: int = 3):
+def _offset(monitor, done: int):
+    """The monitor seen from a sub-solver that starts after `done` iterations."""
+    return None if monitor is None else (lambda theta, k: monitor(theta, done + k))
+
+
+def _levenberg_marquardt(obj: Objective, theta: Tensor, rel_tol: float, max_iter: int, deadline: float, patience: int = 3,
+                         monitor=None):
     """Levenberg's damping with Nielsen's update. Returns (theta, iterations, status).
 
     Hands over to Newton ('slow') once Gauss-Newton only makes linear progress, i.e. the residual is not small."""
@@ -232,6 +246,8 @@ def _levenberg_marquardt(obj: Objective, theta: Tensor, rel_tol: float, max_iter
             return theta, it, "converged"
         if time.perf_counter() > deadline:
             return theta, it, "time"
+        if monitor is not None and it > 1 and monitor(theta, it - 1):
+            return theta, it - 1, "stopped"
         n_res, P = J.shape
         G = _Gram(J)  # J^T J (or J J^T when n_res < P), factorized once per trial mu
         if mu is None:
@@ -264,7 +280,8 @@ def _levenberg_marquardt(obj: Objective, theta: Tensor, rel_tol: float, max_iter
     return theta, max_iter, "iteration limit"
 
 
-def _newton(obj: Objective, theta: Tensor, rel_tol: float, max_iter: int, deadline: float, convex_only: bool = False):
+def _newton(obj: Objective, theta: Tensor, rel_tol: float, max_iter: int, deadline: float, convex_only: bool = False,
+            monitor=None):
     """Eigenvalue-modified Newton with backtracking; steps along negative curvature at saddles.
 
     convex_only: return 'not locally convex' instead of stepping where the Hessian has a clearly negative
@@ -278,6 +295,8 @@ def _newton(obj: Objective, theta: Tensor, rel_tol: float, max_iter: int, deadli
             return theta, it, "converged"
         if time.perf_counter() > deadline:
             return theta, it, "time"
+        if monitor is not None and it > 1 and monitor(theta, it - 1):
+            return theta, it - 1, "stopped"
         H = obj.hessian(theta)
         # positive definite H (the usual case near a minimum): Cholesky instead of a dense eigh (~10x cheaper). The
         # saddle-free step -V (V^T g / (|w| + lam)) is then exactly -(H + lam I)^-1 g, and neither the convexity

@@ -52,6 +52,22 @@ def assert_no_lower_point(model, X, Y, theta, n_dirs=3000, radii=(1e-2, 1e-3, 1e
     assert worst >= -1e-11 * (1 + base), f"a perturbation lowers the loss by {worst:.3e}"
 
 
+def local_radii(model, X, theta, cert, n=3):
+    """Radii of the neighbourhood a local certificate speaks about: below the distance at which the nearest OFF-kink
+    pre-activation reaches its own kink, to first order (its margin / the largest ||dz/dtheta||; halved). Beyond it the
+    point may sit next to another piece that goes lower (e.g. |z|'s concave kinks), which does not contradict local
+    optimality (measured: an |z| kink minimum with the next kink at |z| = 7.4e-3 has no lower point at radius 1e-3
+    in 3,000 directions, and one 0.054 lower at 1e-2)."""
+    X = torch.as_tensor(X, dtype=torch.float64)
+    z = model.kink_preactivations(theta, X)
+    off = z.abs() > (cert.margin_tol if cert.margin_tol is not None else 0.0)
+    if not bool(off.any()):
+        return (1e-2, 1e-3, 1e-5)
+    Jz = torch.func.jacrev(lambda t: model.kink_preactivations(t, X))(theta)
+    r = 0.5 * float(z.abs()[off].min()) / float(Jz.norm(dim=1).max())
+    return tuple(min(r, 1e-2) * 10.0 ** -k for k in range(n))
+
+
 def assert_witness_descends(model, X, Y, theta, cert):
     assert cert.verdict is Verdict.SADDLE and cert.witness is not None, cert.summary()
     base = np_loss(model, X, Y, theta)
@@ -137,4 +153,4 @@ def test_trained_kink_verdicts_agree_with_brute_force(act, widths):
         if s.certificate.certified:
             th = s.train.theta.numpy()
             assert abs(np_loss(model, X, Y, th) - s.certificate.loss) <= 1e-10 * (1 + s.certificate.loss)
-            assert_no_lower_point(model, X, Y, th, n_dirs=1000)
+            assert_no_lower_point(model, X, Y, th, n_dirs=1000, radii=local_radii(model, X, s.train.theta, s.certificate))
