@@ -25,8 +25,9 @@ from one instance to the next.
 
 Every alternative runs until ||grad L|| <= 1e-9 (1 + |L|) (``networks.train.default_grad_tol``) at a point it
 evaluates, or the group's per-start budget ``budget_s``; on time-out it returns the lowest-loss point it evaluated.
-Its end points are then certified by ``networks.certify(obj, theta, allow_kinks=True)`` (the certificate the project
-uses); that certification is NOT charged to the alternatives (conservative: the project's charge includes its own).
+Its end points are then certified by ``networks.certify(obj, theta, allow_kinks=True)`` and
+``networks.multistart.plateau_check`` (the certificate the project uses); that certification is NOT charged to the
+alternatives (conservative: the project's charge includes its own).
 
 Per group and method: ``certified/starts`` and ``yield_per_start``; ``instance_yield`` = fraction of instances where
 at least one of the K starts is certified (for the project: ``MultiStartResult.n_certified > 0``); ``escapes`` =
@@ -91,7 +92,7 @@ import numpy as np
 import torch
 
 import networks
-from networks.multistart import mlp_init
+from networks.multistart import mlp_init, plateau_check
 from networks.train import default_grad_tol, radial_escape
 
 REL_GRAD_TOL = 1e-9  # the trainer's and certifier's default: ||grad|| <= 1e-9 (1 + |L|)
@@ -443,8 +444,9 @@ def run_instance(inst: Instance, method: str) -> tuple[dict, list[dict]]:
             total += run.seconds
             tc = time.perf_counter()
             c = networks.certify(obj, run.theta, rel_grad_tol=REL_GRAD_TOL, allow_kinks=True)
+            c, plateau = plateau_check(obj, run.theta, c)  # the same withdrawal find_minimum applies to its own
             cert_s = time.perf_counter() - tc
-            esc = not c.certified and _escaped(obj, th0, run.theta, c.loss)
+            esc = plateau is not None or (not c.certified and _escaped(obj, th0, run.theta, c.loss))
             starts.append(dict(base, start=i, seconds=run.seconds, certified=c.certified, verdict=c.verdict.name,
                                strength=c.strength, loss=c.loss, grad_norm=c.grad_norm, escape=esc, status=run.status[:200],
                                cert_s=cert_s, kink_rounds=0))

@@ -4,6 +4,8 @@
   with a recorded direction and a loss that falls along the ray; it is never certified.
 - Reproducible: the same seed gives the same starts and certificates, also under a float32 default dtype;
   theta0 is start 0; `best` is the lowest-loss certified start; bad input raises ValueError.
+- plateau_check withdraws a probe certificate on a plateau that falls towards infinity and keeps one at a genuine
+  degenerate minimum; minimize's monitor stops one run; until_certified stops after the first certified start.
 """
 from __future__ import annotations
 
@@ -11,7 +13,18 @@ import numpy as np
 import pytest
 import torch
 
-from networks import MLP, Objective, find_minimum, find_minimum_mlp, mlp_init, squared_loss, train_with_escape_check
+from networks import (
+    MLP,
+    Objective,
+    Verdict,
+    certify,
+    find_minimum,
+    find_minimum_mlp,
+    minimize,
+    mlp_init,
+    squared_loss,
+    train_with_escape_check,
+)
 
 X_SEP = torch.tensor([[1.0, 0.2], [2.0, -0.5], [-1.0, 0.3], [-1.5, -0.1]], dtype=torch.float64)
 Y_SEP = torch.tensor([1.0, 1.0, -1.0, -1.0], dtype=torch.float64)
@@ -81,3 +94,58 @@ def test_bad_input_raises_value_error():
         find_minimum(obj, lambda rng: np.zeros(3), starts=1)
     with pytest.raises(ValueError, match="escape_check"):
         train_with_escape_check(separable_logistic(), torch.zeros(2, dtype=torch.float64), escape_check=0)
+
+
+# ---------------------------------------------------------------- plateaus, the monitor, until_certified
+def plateau() -> Objective:
+    """1 + exp(-t) + u^2: the infimum 1 is approached only as t -> inf; at t = 25 the gradient (1.4e-11) is below
+    the certifier's tolerance and the t-direction is near-null, so certify says CERTIFIED_MINIMUM [probe]."""
+    return Objective(lambda th: 1 + torch.exp(-th[0]) + th[1] ** 2, 2, nonnegative=False, name="plateau")
+
+
+def flat_minimum() -> Objective:
+    """1 + t^4 + u^2: a genuine, degenerate minimum at 0 (near-null t-direction at t = 1e-5: probe strength too)."""
+    return Objective(lambda th: 1 + th[0] ** 4 + th[1] ** 2, 2, nonnegative=False, name="flat minimum")
+
+
+def test_plateau_check_withdraws_a_probe_certificate_on_the_way_to_infinity():
+    from networks.multistart import plateau_check
+
+    obj, theta = plateau(), torch.tensor([25.0, 0.0], dtype=torch.float64)
+    cert = certify(obj, theta)
+    assert cert.certified and cert.strength == "probe", cert.summary()  # the weak certificate the check exists for
+    new, esc = plateau_check(obj, theta, cert)
+    assert not new.certified and new.verdict is Verdict.NOT_CONVERGED and "minimum at infinity" in new.reason
+    assert esc is not None and esc.theta_norm > 25.0 and esc.ray[1][1] < esc.ray[0][1]
+
+
+def test_plateau_check_keeps_a_genuine_degenerate_minimum():
+    from networks.multistart import plateau_check
+
+    obj, theta = flat_minimum(), torch.tensor([1e-5, 0.0], dtype=torch.float64)
+    cert = certify(obj, theta)
+    assert cert.certified and cert.strength == "probe", cert.summary()
+    new, esc = plateau_check(obj, theta, cert)
+    assert new is cert and esc is None
+
+
+def test_monitor_stops_the_run_without_restarting_it():
+    obj = separable_logistic()
+    seen = []
+
+    def monitor(theta, done):
+        seen.append(done)
+        return done >= 7
+
+    res = minimize(obj, torch.tensor([0.1, 0.0], dtype=torch.float64), max_iter=400, monitor=monitor)
+    assert res.iterations == 7 and res.reason == "stopped by the monitor" and not res.converged
+    assert seen == list(range(1, 8))  # called before every iteration after the first, once each
+
+
+def test_until_certified_stops_after_the_first_certified_start():
+    model, X, Y = small_problem()
+    full = find_minimum_mlp(model, X, Y, starts=4, seed=0, max_iter=100)
+    first = next(i for i, s in enumerate(full.starts) if s.certificate.certified)
+    res = find_minimum_mlp(model, X, Y, starts=4, seed=0, max_iter=100, until_certified=1)
+    assert len(res.starts) == first + 1 and res.n_certified == 1
+    assert res.best.certificate.loss == full.starts[first].certificate.loss
