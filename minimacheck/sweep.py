@@ -1,19 +1,22 @@
 """The depth x width sweep behind claim5 and `minimacheck report`.
 
 Design (CLAIMS.md, claim5 protocol): for each data set, activation, depth H and width w, train the net
-d_x -> (w,)*H -> d_y from seed s with networks.minimize and certify the end point with networks.certify. Data and
-seeds are shared across cells (a blocked design: seed s is one block). A run that does not certify may be restarted
-(`attempts`), with starting points drawn from (seed, attempt) only, never from the cell, so the blocks stay shared.
+d_x -> (w,)*H -> d_y from seed s with networks.find_minimum (up to `attempts` starts, stopped at the first certified
+one; start i is drawn from (seed, i) only, never from the cell, so data and starts are shared across cells: seed s
+is one block of a blocked design). Piecewise-linear nets get the kink certificates (networks.kinks; `kinks`,
+`kink_rounds`, `polish_iter`, `pl_max_iter`), which the claims about differentiable minima never use.
 
 Evidence per run (`evidence` field):
-- 'C-min dense' / 'C-min lanczos (probabilistic)': certify's CERTIFIED_MINIMUM (dense Hessian spectrum when
-  P <= networks.certify.DENSE_LIMIT, else Lanczos, labelled probabilistic by the certifier);
+- 'C-min dense [...]' / 'C-min lanczos (probabilistic) [...]': certify's CERTIFIED_MINIMUM (dense Hessian spectrum
+  when P <= networks.certify.DENSE_LIMIT, else Lanczos), with its strength; probe-strength certificates that
+  networks.multistart.plateau_check refutes (a plateau on the way to a minimum at infinity) are withdrawn;
+- 'C-min on a kink [kink-ysj, ...]' / '[kink-pieces (k=..), ...]': a local minimum on activation kinks;
 - 'zero loss on a kink': a piecewise-linear net on a kink whose loss is below the certifier's probe tolerance. The
   loss is >= 0 everywhere, so such a point is a global minimum although it is not differentiable;
 - otherwise the run is uncertified and its verdict (SADDLE, NOT_CONVERGED, NON_DIFFERENTIABLE) is reported and
-  counted, and the run is left out of every statistic.
+  counted, and the run is left out of every statistic. `escapes` counts the starts stopped as minima at infinity.
 
-At each certified point the claim1 quantity 1/2 ||P_N[Dbar] y||^2 (Dbar the output Jacobian, P_N the projector on
+At each certified differentiable point the claim1 quantity 1/2 ||P_N[Dbar] y||^2 (Dbar the output Jacobian, P_N the projector on
 the complement of its column space) is computed and compared with L: Lemma P (CLAIMS.md section 0) gives
 -tau_fp <= L - 1/2||P_N y||^2 <= 1/2 (||grad L|| / sigma_min^+(Dbar))^2 + tau_fp. This is the sweep's built-in
 consistency check.

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from claims import claim5_depth_width as c5
-from minimacheck import sweep
+from minimacheck import datasets, sweep
 
 ALPHA = c5.ALPHA
 PINNED = c5.PINNED["tanh-teacher-width"]
@@ -132,3 +132,23 @@ def test_claim5_rejects_bad_params():
         replace(PINNED, widths=(4,)).validate()
     with pytest.raises(ValueError, match="unknown regime"):
         c5.strategy("relu/teacher-target")
+
+
+def test_sweep_certifies_leaky_relu_minima_on_kinks_and_keeps_them_out_of_lemma_p():
+    """A one-hidden-layer leaky-ReLU cell with P < m: its minima sit on kinks; the sweep (kinks=True) certifies them
+    with the kink certificate, marks them non-differentiable, skips Lemma P there, and claim5's consistency records
+    count them as not applicable (certified=False with the reason), never as passes. With kinks=False nothing on a
+    kink is certified."""
+    ds = datasets.synthetic(**c5.CI_DATA, seed=0)
+    cfg = sweep.SweepConfig(depths=(1,), widths=(4,), activations=("leaky_relu",), seeds=(0, 1), attempts=2, max_iter=200)
+    rows = [sweep.run_one(ds.X, ds.Y, ds.name, "leaky_relu", 1, 4, s, cfg) for s in cfg.seeds]
+    kinks = [r for r in rows if r["certified"] and not r["differentiable"]]
+    assert kinks, [(r["verdict"], r["reason"][:80]) for r in rows]
+    for r in kinks:
+        assert r["evidence"].startswith("C-min on a kink [kink-ysj") and r["claim1_passed"] is None
+    result = sweep.SweepResult(ds.name, ds.description, ds.m, ds.d_x, ds.d_y, ds.zero_loss, None, 1.0, {}, rows)
+    recs = [r for r in c5.run_records(result) if r.check.startswith("loss-equals-projection")]
+    on_kinks = [r for r in recs if "Lemma P does not apply" in r.reason]
+    assert len(on_kinks) == len(kinks) and not any(r.certified for r in on_kinks)
+    plain = [sweep.run_one(ds.X, ds.Y, ds.name, "leaky_relu", 1, 4, s, replace(cfg, kinks=False)) for s in cfg.seeds]
+    assert not any(r["certified"] and not r["differentiable"] for r in plain)
