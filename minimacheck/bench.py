@@ -65,15 +65,15 @@ their leaky-ReLU groups end ON kinks, where only the kink certificate (allow_kin
 
 2 instances per group, 8 starts each: 20 instances, 160 starts per method; 568 s wall on a shared 2-core machine.
 
-Measured (engine-speed, full set, one run; certified/starts, project | scipy-trf; scipy certified none anywhere, adam
-only 7/16 on tanh-teacher-over): deep2-tanh-teacher 4/16 | 2/16, deep2-tanh-random 2 | 2, deep3-tanh-teacher 1 | 0,
-deep3-softplus-rand 0 | 0, multi-tanh-teacher 1 | 2, multi-tanh-random 1 | 1, rankdef-tanh-teacher 1 | 0,
-leaky-teacher-under 4 | 0, leaky-random-under 1 | 0, tanh-teacher-over 16 | 16. Instance yield (project, <= 8 starts):
-teacher 75%, random 50%; escapes 0 (find_minimum's stricter escape test, see networks.multistart). Time per certified
-minimum on the under-parameterized groups: project 10.3 s (15 certified, 155 s), scipy-trf 16.5 s (7, 116 s): 1.6x;
-scipy and adam certified none (lower bounds 12.6x and 13.9x). The acceptance floors (90%, 10x) are NOT met. Before
-the escape-test change the same set gave the project 0 certified starts on every tanh/softplus under-parameterized
-group (every start stopped as an escape after 10-30 iterations): instance yield teacher 33%, random 12%. \
+Measured (2026-11-29, full set, project and scipy-trf, 263 s; certified/starts, project | scipy-trf):
+deep2-tanh-teacher 0/16 | 3/16, deep2-tanh-random 2 | 2, deep3-tanh-teacher 2 | 0, deep3-softplus-rand 0 | 0,
+multi-tanh-teacher 2 | 2, multi-tanh-random 0 | 1, rankdef-tanh-teacher 2 | 0, leaky-teacher-under 5 | 0,
+leaky-random-under 1 | 0, tanh-teacher-over 16 | 16. Instance yield (project, <= 8 starts): teacher 75%, random 38%;
+escapes 4. Time per certified minimum on the under-parameterized groups: project 9.9 s, scipy-trf 14.7 s: 1.5x. The
+acceptance floors (90%, 10x) are NOT met: nearly every uncertified tanh start ends "diverging" (||theta|| ~3 ->
+40..900 in 400 iterations: a minimum at infinity the escape test does not stop early, because the ray theta -> 2 theta
+also scales the linear read-out and rises). An earlier run with all four methods (568 s) gave 75% / 50% and 1.6x;
+L-BFGS-B -> trust-krylov and Adam certified nothing on the under-parameterized groups. \
 ``--quick`` runs a 2-instance set with 2
 starts and 0.4 s budgets (tests). ``--budget S`` overrides every group's per-start budget, ``--seeds N`` the instances
 per group, ``--starts K`` the starts, ``--groups a,b`` selects groups by name, ``--methods`` the methods.

@@ -58,7 +58,7 @@ class ReportConfig:
 
     def grid(self, dataset: str = "synthetic") -> sweep.SweepConfig:
         """claim5's grid (claims.claim5_depth_width.GRIDS[sweep_grid]) on the synthetic set; with the default grid
-        the image sets (10 outputs, all under-parameterized) get 4 seeds, 2 starts and 600 iterations for smooth nets
+        the image sets (10 outputs, all under-parameterized) get 4 seeds, 2 starts and 500 iterations for smooth nets
         (100 for piecewise-linear ones, whose minima the kink rounds certify)."""
         from claims.claim5_depth_width import GRIDS
 
@@ -68,8 +68,8 @@ class ReportConfig:
         n_default = len(base["seeds"])
         if dataset != "synthetic" and self.sweep_grid == "default":
             # tanh nets on 10 outputs saturate: most runs creep towards minima at infinity (networks.multistart:
-            # plateau_check withdraws their probe certificates); finite minima certified within 150-600 iterations
-            base.update(attempts=2, max_iter=600, pl_max_iter=100)
+            # plateau_check withdraws their probe certificates); finite minima certified within 150-500 iterations
+            base.update(attempts=2, max_iter=500, pl_max_iter=100)
             n_default = 4
         if self.quick:
             # the smallest grid on which claim5's trend is testable: the CI grid (claims.claim5_depth_width.CI_GRID,
