@@ -37,7 +37,21 @@ _FIXED = {
     "quadratic": Activation("quadratic", lambda z: z * z, False, 2),
 }
 
-NAMES = tuple(_FIXED) + ("leaky_relu", "leaky_relu:<slope>")
+NAMES = tuple(_FIXED) + ("leaky_relu", "leaky_relu:<slope>", "smoothed:<tau>:<piecewise-linear name>")
+
+
+def smoothed(base: Activation, tau: float) -> Activation:
+    """The softplus smoothing of a piecewise-linear activation sigma(z) = s_minus z (z < 0), s_plus z (z >= 0):
+    s_minus z + (s_plus - s_minus) tau softplus(z / tau), smooth, within (s_plus - s_minus) tau log 2 of sigma, and
+    sigma itself as tau -> 0 (networks.multistart's smoothing homotopy trains through it)."""
+    if not base.piecewise_linear:
+        raise ValueError(f"smoothed: {base.name!r} is not piecewise linear")
+    if not tau > 0:
+        raise ValueError(f"smoothed: tau must be > 0, got {tau!r}")
+    one = torch.ones(1, dtype=torch.float64)
+    s_plus, s_minus = float(base(one)), -float(base(-one))
+    return Activation(f"smoothed:{tau:g}:{base.name}",
+                      lambda z: s_minus * z + (s_plus - s_minus) * tau * torch.nn.functional.softplus(z / tau), False, None)
 
 
 def get(name: str) -> Activation:
@@ -48,6 +62,13 @@ def get(name: str) -> Activation:
         return _FIXED[name]
     if name == "leaky_relu":
         return _leaky(0.1)
+    if name.startswith("smoothed:"):
+        try:
+            _, tau, base = name.split(":", 2)
+            tau = float(tau)
+        except ValueError:
+            raise ValueError(f"unknown activation {name!r}: expected 'smoothed:<tau>:<piecewise-linear name>'") from None
+        return smoothed(get(base), tau)
     if name.startswith("leaky_relu:"):
         try:
             slope = float(name.split(":", 1)[1])

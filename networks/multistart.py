@@ -17,15 +17,12 @@ under-parameterized tanh groups was stopped after 10-30 iterations (a non-statio
 outwards early on, so (b) holds for small s), while with (a)-(d) deep2-tanh-teacher certified 1/8 and 3/8 starts
 (seeds 0, 1) and multi-tanh-teacher seed 0 1/8, instead of 0/8 each.
 
-Piecewise-linear squared losses end on kinks; with allow_kinks=True each start runs the trainer, then alternates
-networks.kinks.polish_on_kinks (converge ALONG the kink manifold, at most `polish_iter` iterations) with
-certify(allow_kinks=True): a kink saddle's verified witness step leaves the kink, and the polish resumes from there,
-up to `kink_rounds` times. The trainer of a PL net with one hidden layer is the plain
-one (one-sided derivatives at kinks), not the pattern polish (networks.minimize_piecewise): on the synthetic sweep's
-leaky-ReLU cells (4 starts, seed 0) it certified as many starts (1-2: 3/4 vs 4/4, 1-4: 4/4 vs 3/4) in half the
-time, because under-parameterized minima sit on kinks, where the pattern polish never settles (it ran its 3 rounds
-and then the plain trainer anyway). Deeper PL nets keep the pattern polish: with the plain trainer a (2, 2) ReLU net
-of tests/test_kinks.py certified 0/2 starts (both still not stationary along their kinks), with the polish >= 1.
+Piecewise-linear squared losses end on kinks; each start of a PL net first runs the smoothing homotopy
+(`smoothing_homotopy`: the net trained through softplus smoothings of its activation, tau = 0.3 .. 0.001), then the
+trainer on the real net; with allow_kinks=True it then alternates networks.kinks.polish_on_kinks (converge ALONG the
+kink manifold, at most `polish_iter` iterations) with certify(allow_kinks=True): a kink saddle's verified witness
+step leaves the kink, and the polish resumes from there, up to `kink_rounds` times. (The pattern polish,
+networks.minimize_piecewise, served here before; see smoothing_homotopy for the measurements that replaced it.)
 
 Reproducibility. Start i is drawn by init(numpy.random.default_rng([seed, i])) and converted to float64, so the
 starts do not depend on torch's default dtype or global RNG; what is certified depends on iteration limits only
@@ -45,13 +42,14 @@ from networks.certify import Certificate, Verdict, certify
 from networks.kinks import polish_on_kinks
 from networks.models import MLP
 from networks.objective import Objective, squared_loss
-from networks.pattern import minimize_piecewise
 from networks.train import TrainResult, minimize, radial_escape
 
 Tensor = torch.Tensor
 ESCAPE_GROWTH = 1.05  # ||theta|| growth over one chunk that, with a falling ray, marks a run heading to infinity
 RAY_STEPS = (1e-3, 1e-2, 1e-1, 1.0)
 ESCAPE_START_RATIO = 2.0  # an escape must also have at least doubled ||theta|| since the start
+SMOOTHING_TAUS = (0.3, 0.1, 0.03, 0.01, 0.003, 0.001)  # PL nets: the smoothing homotopy's temperatures
+SMOOTHING_ITERS = 60  # iterations per temperature
 PLATEAU_ITER = 200  # continued-descent iterations that test a probe-strength certificate (plateau_check)
 PLATEAU_GROWTH = 0.01  # ... which it withdraws if the loss falls (resolvably) while ||theta|| grows by > 1%
 EPS = float(np.finfo(np.float64).eps)
@@ -151,11 +149,33 @@ def _escape(obj, theta, loss, n_before, n0, it) -> Escape | None:
                   f"the ray (s={s:g}); stopped at iteration {it}")
 
 
-def _train(obj, theta0, max_iter, escape_check):
+def smoothing_homotopy(obj: Objective, theta0: Tensor, *, taus=SMOOTHING_TAUS, iters: int = SMOOTHING_ITERS) -> Tensor:
+    """Train the piecewise-linear net of `obj` through its softplus smoothings (networks.activations.smoothed) with
+    tau = taus[0], taus[1], ... (`iters` iterations each), from theta0; returns the end point.
+
+    Why: Levenberg-Marquardt on the PL net itself stalls at the first kink it meets (one-sided derivatives make its
+    model wrong across the kink, the damping grows: 'slow' after 20-100 iterations, L 0.03-1.7 on the synthetic
+    report cells, also when P >= m), and the pattern polish never settles where minima sit on kinks. Through the
+    smoothings the same starts reached zero loss in 0.1-1.4 s on every over-parameterized deep cell tried (2-8, 3-8:
+    4/4, certified), and ended on few kink entries (k = 2..8) elsewhere, where the kink rounds certify (3-4, 3-2, 1-8:
+    4/6 starts, against 0/24 with the pattern polish)."""
     d = obj.piecewise
-    if d is not None and d.model.depth >= 2:
-        return minimize_piecewise(d.model, d.X, d.Y, theta0, skip_input=d.skip_input, max_iter=max_iter), None
-    return train_with_escape_check(obj, theta0, max_iter=max_iter, escape_check=escape_check)
+    theta = torch.as_tensor(theta0, dtype=torch.float64)
+    for tau in taus:
+        model = replace(d.model, activation=f"smoothed:{tau:g}:{d.model.activation}")
+        theta = minimize(squared_loss(model, d.X, d.Y, skip_input=d.skip_input, device=obj.device), theta,
+                         max_iter=iters).theta
+    return theta
+
+
+def _train(obj, theta0, max_iter, escape_check):
+    smoothed_its = 0
+    if obj.piecewise is not None:  # PL nets: through the smoothings first, then the real net
+        theta0, smoothed_its = smoothing_homotopy(obj, theta0), len(SMOOTHING_TAUS) * SMOOTHING_ITERS
+    res, escape = train_with_escape_check(obj, theta0, max_iter=max_iter, escape_check=escape_check)
+    if smoothed_its:
+        res.reason = f"smoothing homotopy (<= {smoothed_its} iterations), then {res.reason}"
+    return res, escape
 
 
 def _kink_rounds(obj, theta, cert_kw, kink_rounds, polish_iter):
