@@ -28,11 +28,14 @@ Verdict of an instance (one Record):
 - passed = p < ALPHA (decreasing) on a testable trend, False when the trend is absent, None when not testable.
 Floors (REGIMES, per activation x target) count the fraction of drawn sweeps whose trend is testable.
 
-Measured (default synthetic data, tanh, depths 1-3 x widths 2-8, seeds 0-3, 2 attempts): l falls with width (p =
-0.0013), with depth (p = 0.0037), and with width inside the under-parameterized cells (p = 0.0035); with seeds 0-5:
-1e-4, 3e-4, 4e-4. The EXCESS l - l_best shows NO trend (width p = 0.86 / 0.50, depth p = 0.11 / 0.14 at 4 / 6
-seeds): the certified minima of a cell mostly coincide with its best restart at every size, so on this grid the
-fall of l is the fall of the cell's best value (capacity), not local minima approaching it. The strategy therefore
+Measured (default synthetic data, tanh, depths 1-3 x widths 2-8, seeds 0-3, 2 attempts; before the sweep ran on
+networks.find_minimum): l falls with width (p = 0.0013), with depth (p = 0.0037), and with width inside the
+under-parameterized cells (p = 0.0035); with seeds 0-5: 1e-4, 3e-4, 4e-4. The EXCESS l - l_best shows NO trend for
+tanh (width p = 0.86 / 0.50, depth p = 0.11 / 0.14 at 4 / 6 seeds; on find_minimum's sweep, 6 seeds: 0.19 / 0.50):
+the certified minima of a cell mostly coincide with its best restart at every size, so on this grid the fall of l
+is the fall of the cell's best value (capacity), not local minima approaching it. For leaky ReLU (certified on kinks
+since networks.kinks and the smoothing homotopy) the excess does fall (report, 6 seeds: width p = 1e-4, depth
+0.016). The strategy therefore
 draws quantity 'l' only; 'excess' stays a Params option and a report diagnostic.
 
 Built-in consistency (report mode and a test): at every certified point l equals claim1's value
@@ -449,7 +452,8 @@ SYNTHETIC = dict(m=60, d_x=4, d_y=1, seed=0)
 def sweep_records(result: sweep.SweepResult) -> list[Record]:
     """Trend records of one report sweep, per activation and axis: l over all cells and over the under-parameterized
     cells (positives). The excess l - l_best (landscape without capacity) is attached to the l record as a
-    diagnostic (extra['excess_trend']): measured without a trend on the default grid (see the module docstring)."""
+    diagnostic (extra['excess_trend']): measured without a trend for tanh on the default grid, with one for leaky
+    ReLU (see the module docstring)."""
     recs = []
     for act in sorted({r["activation"] for r in result.runs}):
         runs = [r for r in result.runs if r["activation"] == act]
