@@ -65,15 +65,16 @@ their leaky-ReLU groups end ON kinks, where only the kink certificate (allow_kin
 
 2 instances per group, 8 starts each: 20 instances, 160 starts per method; 568 s wall on a shared 2-core machine.
 
-Measured (2026-11-29, full set, project and scipy-trf, 263 s; certified/starts, project | scipy-trf):
-deep2-tanh-teacher 0/16 | 3/16, deep2-tanh-random 2 | 2, deep3-tanh-teacher 2 | 0, deep3-softplus-rand 0 | 0,
-multi-tanh-teacher 2 | 2, multi-tanh-random 0 | 1, rankdef-tanh-teacher 2 | 0, leaky-teacher-under 5 | 0,
-leaky-random-under 1 | 0, tanh-teacher-over 16 | 16. Instance yield (project, <= 8 starts): teacher 75%, random 38%;
-escapes 4. Time per certified minimum on the under-parameterized groups: project 9.9 s, scipy-trf 14.7 s: 1.5x. The
-acceptance floors (90%, 10x) are NOT met: nearly every uncertified tanh start ends "diverging" (||theta|| ~3 ->
-40..900 in 400 iterations: a minimum at infinity the escape test does not stop early, because the ray theta -> 2 theta
-also scales the linear read-out and rises). An earlier run with all four methods (568 s) gave 75% / 50% and 1.6x;
-L-BFGS-B -> trust-krylov and Adam certified nothing on the under-parameterized groups. \
+Measured (2026-11-29, full set, project and scipy-trf, 266 s; certified/starts, project | scipy-trf):
+deep2-tanh-teacher 0/16 | 3/16, deep2-tanh-random 2 | 1, deep3-tanh-teacher 2 | 0, deep3-softplus-rand 0 | 0,
+multi-tanh-teacher 2 | 2, multi-tanh-random 0 | 1, rankdef-tanh-teacher 2 | 0, leaky-teacher-under 16 | 0,
+leaky-random-under 14 | 0, tanh-teacher-over 16 | 16. Instance yield (project, <= 8 starts): teacher 75%, random
+50%; escapes 4. Time per certified minimum on the under-parameterized groups: project 3.65 s, scipy-trf 16.6 s: 4.5x
+(1.5x before the smoothing homotopy of PL nets). The acceptance floors (90%, 10x) are NOT met: nearly every
+uncertified tanh start ends "diverging" (||theta|| ~3 -> 40..900 in 400 iterations: a minimum at infinity the escape
+test does not stop early, because the ray theta -> 2 theta also scales the linear read-out and rises). An earlier
+run with all four methods gave L-BFGS-B -> trust-krylov and Adam no certified start on the under-parameterized
+groups. \
 ``--quick`` runs a 2-instance set with 2
 starts and 0.4 s budgets (tests). ``--budget S`` overrides every group's per-start budget, ``--seeds N`` the instances
 per group, ``--starts K`` the starts, ``--groups a,b`` selects groups by name, ``--methods`` the methods.
