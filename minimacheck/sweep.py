@@ -35,8 +35,6 @@ import numpy as np
 
 from minimacheck import tolerance
 
-SMALL_HESSIAN = 3000  # networks.certify.DENSE_LIMIT: dense eigvalsh up to this many parameters
-
 
 @dataclass(frozen=True)
 class SweepConfig:
@@ -78,10 +76,6 @@ def threshold_reached(d_x: int, d_y: int, m: int, depth: int, width: int, bias: 
     return n_params(d_x, d_y, depth, width, bias) >= m * d_y
 
 
-def _init_seed(seed: int, attempt: int) -> int:
-    return int(np.random.SeedSequence([int(seed), int(attempt), 5]).generate_state(1)[0])
-
-
 def projection_value(J: np.ndarray, y: np.ndarray) -> tuple[float, int, float, float]:
     """(1/2 ||P_N[J] y||^2, rank, sigma_min^+, rank gap) with the handbook's numerical rank."""
     from claims.projections import basis
@@ -91,11 +85,11 @@ def projection_value(J: np.ndarray, y: np.ndarray) -> tuple[float, int, float, f
     return 0.5 * float(resid @ resid), b.rank, b.sigma_min_plus, b.gap
 
 
-def _evidence(cert, differentiable: bool) -> str | None:
+def _evidence(cert) -> str | None:
     """The kind of evidence a certificate gives (None: uncertified)."""
     if not cert.certified:
         return None
-    if cert.strength == "zero-loss" and not differentiable:
+    if cert.strength == "zero-loss" and not cert.differentiable:
         return "zero loss on a kink"
     if cert.strength and cert.strength.startswith("kink-"):
         return f"C-min on a kink [{cert.strength}]"
@@ -128,7 +122,7 @@ def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: 
                          time_budget=cfg.time_budget * cfg.attempts, certify_kwargs=dict(accept_kink_zero_loss=True))
     start = found.best or min(found.starts, key=lambda r: (not math.isfinite(r.train.loss), r.train.loss))
     res, cert = start.train, start.certificate
-    evidence = _evidence(cert, cert.differentiable)
+    evidence = _evidence(cert)
     row = dict(
         dataset=dataset, activation=activation, depth=int(depth), width=int(width), seed=int(seed),
         attempts=len(found.starts), n_params=model.n_params, m=int(m), d_x=int(d_x), d_y=int(d_y),

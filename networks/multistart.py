@@ -169,12 +169,12 @@ def smoothing_homotopy(obj: Objective, theta0: Tensor, *, taus=SMOOTHING_TAUS, i
 
 
 def _train(obj, theta0, max_iter, escape_check):
-    smoothed_its = 0
-    if obj.piecewise is not None:  # PL nets: through the smoothings first, then the real net
-        theta0, smoothed_its = smoothing_homotopy(obj, theta0), len(SMOOTHING_TAUS) * SMOOTHING_ITERS
-    res, escape = train_with_escape_check(obj, theta0, max_iter=max_iter, escape_check=escape_check)
-    if smoothed_its:
-        res.reason = f"smoothing homotopy (<= {smoothed_its} iterations), then {res.reason}"
+    if obj.piecewise is None:
+        return train_with_escape_check(obj, theta0, max_iter=max_iter, escape_check=escape_check)
+    # PL nets: through the smoothings first, then the real net
+    res, escape = train_with_escape_check(obj, smoothing_homotopy(obj, theta0), max_iter=max_iter,
+                                         escape_check=escape_check)
+    res.reason = f"smoothing homotopy (<= {len(SMOOTHING_TAUS) * SMOOTHING_ITERS} iterations), then {res.reason}"
     return res, escape
 
 
