@@ -59,7 +59,8 @@ class ReportConfig:
     def grid(self, dataset: str = "synthetic") -> sweep.SweepConfig:
         """claim5's grid (claims.claim5_depth_width.GRIDS[sweep_grid]) on the synthetic set; with the default grid
         the image sets (10 outputs, all under-parameterized) get 4 seeds, 2 starts and 500 iterations for smooth nets
-        (100 for piecewise-linear ones, whose minima the kink rounds certify)."""
+        (piecewise-linear ones train through the smoothing homotopy and networks.multistart.PL_TRAIN_ITER real-net
+        iterations; the kink rounds certify their minima)."""
         from claims.claim5_depth_width import GRIDS
 
         if self.sweep_grid not in GRIDS:
@@ -69,7 +70,7 @@ class ReportConfig:
         if dataset != "synthetic" and self.sweep_grid == "default":
             # tanh nets on 10 outputs saturate: most runs creep towards minima at infinity (networks.multistart:
             # plateau_check withdraws their probe certificates); finite minima certified within 150-500 iterations
-            base.update(attempts=2, max_iter=500, pl_max_iter=100)
+            base.update(attempts=2, max_iter=500)
             n_default = 4
         if self.quick:
             # the smallest grid on which claim5's trend is testable: the CI grid (claims.claim5_depth_width.CI_GRID,

@@ -4,7 +4,7 @@ Design (CLAIMS.md, claim5 protocol): for each data set, activation, depth H and 
 d_x -> (w,)*H -> d_y from seed s with networks.find_minimum (up to `attempts` starts, stopped at the first certified
 one; start i is drawn from (seed, i) only, never from the cell, so data and starts are shared across cells: seed s
 is one block of a blocked design). Piecewise-linear nets get the kink certificates (networks.kinks; `kinks`,
-`kink_rounds`, `polish_iter`, `pl_max_iter`), which the claims about differentiable minima never use.
+`kink_rounds`, `polish_iter`, `pl_train_iter`), which the claims about differentiable minima never use.
 
 Evidence per run (`evidence` field):
 - 'C-min dense [...]' / 'C-min lanczos (probabilistic) [...]': certify's CERTIFIED_MINIMUM (dense Hessian spectrum
@@ -48,7 +48,7 @@ class SweepConfig:
     kinks: bool = True  # certify piecewise-linear nets' minima on kinks (networks.kinks; opt-in for the claims)
     kink_rounds: int = 2  # polish/certify rounds at kinks per start (networks.find_minimum)
     polish_iter: int = 30  # iterations of each polish along the kinks
-    pl_max_iter: int | None = None  # piecewise-linear nets' training limit (None: max_iter); the kink rounds follow
+    pl_train_iter: int | None = None  # PL nets: real-net iterations after the smoothing homotopy (None: find_minimum's)
     bias: bool = True  # networks have biases (the deep-linear control turns them off)
     device: str = "auto"  # 'auto': CUDA when available, else the CPU
     verify: bool = False  # prove strict minima (P <= minimacheck.proofs.VERIFY_MAX_PARAMS) in ball arithmetic
@@ -116,8 +116,8 @@ def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: 
     t0 = time.perf_counter()
     # start i of block `seed` is mlp_init(model)(default_rng([seed, i])) in every cell; kink certificates (opt-in)
     # certify the piecewise-linear nets' minima, which sit on kinks when P < m; a zero loss on a kink is a global minimum
-    max_iter = cfg.pl_max_iter if model.is_piecewise_linear and cfg.pl_max_iter is not None else cfg.max_iter
-    found = find_minimum(obj, mlp_init(model), starts=cfg.attempts, seed=int(seed), max_iter=max_iter,
+    found = find_minimum(obj, mlp_init(model), starts=cfg.attempts, seed=int(seed), max_iter=cfg.max_iter,
+                         **({} if cfg.pl_train_iter is None else dict(pl_train_iter=cfg.pl_train_iter)),
                          allow_kinks=cfg.kinks, kink_rounds=cfg.kink_rounds, polish_iter=cfg.polish_iter, until_certified=1,
                          time_budget=cfg.time_budget * cfg.attempts, certify_kwargs=dict(accept_kink_zero_loss=True))
     start = found.best or min(found.starts, key=lambda r: (not math.isfinite(r.train.loss), r.train.loss))

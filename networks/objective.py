@@ -190,3 +190,31 @@ def squared_loss(model: MLP | QuadraticNet, X, Y, *, skip_input=None, l2: dict |
         piecewise=piecewise,
         hessian_fn=hessian_fn if curvature is not None else None,
     )
+
+
+def with_ridge(obj: Objective, lam: float) -> Objective:
+    """obj + lam/2 ||theta||^2, for training only (networks.multistart.ridge_homotopy): residual rows sqrt(lam) theta
+    when obj has a residual (so Levenberg-Marquardt still applies), Hessian + lam I. No kinks, symmetries or gating:
+    the ridge breaks the rescaling symmetries, and nothing is ever certified against this objective."""
+    if not (lam >= 0 and lam < float("inf")):
+        raise ValueError(f"ridge weight must be finite and >= 0, got {lam}")
+    s = lam**0.5
+
+    def fun(theta):
+        return obj.fun(theta) + 0.5 * lam * (theta * theta).sum()
+
+    def residual(theta):
+        return torch.cat([obj.residual(theta), s * theta])
+
+    def residual_jacobian(theta):
+        J = obj.jacobian(theta)
+        return torch.cat([J, s * torch.eye(J.shape[1], dtype=J.dtype, device=J.device)])
+
+    def hessian_fn(theta):
+        H = obj.hessian(theta)
+        return H + lam * torch.eye(H.shape[0], dtype=H.dtype, device=H.device)
+
+    has_res = obj.residual is not None
+    return Objective(fun=fun, n_params=obj.n_params, residual=residual if has_res else None,
+                     residual_jacobian=residual_jacobian if has_res else None, nonnegative=obj.nonnegative,
+                     device=obj.device, name=f"{obj.name} + {lam:g}/2 ||theta||^2", hessian_fn=hessian_fn)
