@@ -423,8 +423,9 @@ PINNED = {
 # Floors: the fraction of drawn sweeps whose trend is TESTABLE (certified=True: >= MIN_BLOCKS blocks with >= 2
 # certified levels and p_floor < ALPHA), on the fixed draw (seed 0, 4 sweeps). tanh, measured 2026-11-29 with the
 # sweep on networks.find_minimum (2 starts, the ridge homotopy, then 400 iterations, probe certificates of plateaus
-# withdrawn): 4/4 testable (3/4 before the ridge homotopy); the pinned sweeps certify 29/36 runs (24/36 before):
-# p = 0.0001 (width), 0.0001 (depth), 0.0008 (width, under). The floor stays at 3/4, the level measured without the
+# withdrawn; the homotopy runs in the under-parameterized cells only): 4/4 testable (3/4 before the ridge
+# homotopy); 27 (width) and 28 (depth) certified runs enter the pinned trends: p = 0.0001 (width), 0.0001 (depth),
+# 0.0008 (width, under). The floor stays at 3/4, the level measured without the
 # homotopy. leaky ReLU (CI_GRID_PL, kink certificates and the smoothing homotopy of networks.find_minimum): 2/4
 # draws testable; on the full CI_GRID it certifies 33/36 runs and all four trends pass (p = 0.0001 width, 0.0001
 # depth, 0.0002 width/under, 0.003 depth/under, with 400 real-net iterations before PL_TRAIN_ITER: 2 min of CI,
