@@ -70,16 +70,19 @@ their leaky-ReLU groups end ON kinks, where only the kink certificate (allow_kin
 
 2 instances per group, 8 starts each: 20 instances, 160 starts per method; 568 s wall on a shared 2-core machine.
 
-Measured (2026-11-29, full set, project and scipy-trf, 266 s; certified/starts, project | scipy-trf):
-deep2-tanh-teacher 0/16 | 3/16, deep2-tanh-random 2 | 1, deep3-tanh-teacher 2 | 0, deep3-softplus-rand 0 | 0,
-multi-tanh-teacher 2 | 2, multi-tanh-random 0 | 1, rankdef-tanh-teacher 2 | 0, leaky-teacher-under 16 | 0,
-leaky-random-under 14 | 0, tanh-teacher-over 16 | 16. Instance yield (project, <= 8 starts): teacher 75%, random
-50%; escapes 4. Time per certified minimum on the under-parameterized groups: project 3.65 s, scipy-trf 16.6 s: 4.5x
-(1.5x before the smoothing homotopy of PL nets). The acceptance floors (90%, 10x) are NOT met: nearly every
-uncertified tanh start ends "diverging" (||theta|| ~3 -> 40..900 in 400 iterations: a minimum at infinity the escape
-test does not stop early, because the ray theta -> 2 theta also scales the linear read-out and rises). An earlier
-run with all four methods gave L-BFGS-B -> trust-krylov and Adam no certified start on the under-parameterized
-groups. \
+Measured (2026-11-29, full set, project and scipy-trf, 179 s wall; certified/starts, project | scipy-trf):
+deep2-tanh-teacher 1/16 | 3/16, deep2-tanh-random 3 | 1, deep3-tanh-teacher 2 | 0, deep3-softplus-rand 0 | 0,
+multi-tanh-teacher 2 | 2, multi-tanh-random 0 | 1, rankdef-tanh-teacher 0 | 0, leaky-teacher-under 16 | 0,
+leaky-random-under 16 | 0, tanh-teacher-over 16 | 16. Instance yield (project, <= 8 starts): teacher 67%, random
+50%; escapes 5. Time per certified minimum on the under-parameterized groups: project 1.39 s (40 certified in 55 s),
+scipy-trf 16.75 s (7 in 117 s): 12.1x (4.5x before the ridge homotopy, the 100-iteration limit and the 30 real-net
+iterations of PL nets; 1.5x before the smoothing homotopy). The teacher-yield floor (90%) is NOT met: the failing
+teacher instances are deep2 seed 0, deep3 seed 0 and both rankdef instances, where nearly every start runs to a
+minimum at infinity (saturating tanh units; ||theta|| from ~3 to 30-400) with or without the ridge homotopy; over
+seeds 0-3 of the four under-parameterized tanh teacher groups, 10-11 of 16 instances certify with any of the
+configurations tried (plain 400 iterations, ridge homotopies of 4 or 8 weights, 100 or 400 iterations, alternating
+starts), rankdef 1 of 4. An earlier run with all four methods gave L-BFGS-B -> trust-krylov and Adam no certified
+start on the under-parameterized groups. \
 ``--quick`` runs a 2-instance set with 2
 starts and 0.4 s budgets (tests). ``--budget S`` overrides every group's per-start budget, ``--seeds N`` the instances
 per group, ``--starts K`` the starts, ``--groups a,b`` selects groups by name, ``--methods`` the methods.
