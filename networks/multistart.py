@@ -17,6 +17,10 @@ under-parameterized tanh groups was stopped after 10-30 iterations (a non-statio
 outwards early on, so (b) holds for small s), while with (a)-(d) deep2-tanh-teacher certified 1/8 and 3/8 starts
 (seeds 0, 1) and multi-tanh-teacher seed 0 1/8, instead of 0/8 each.
 
+Under-parameterized smooth nets (P < residual rows) first follow a ridge path (`ridge_homotopy`: L + lam/2 ||theta||^2,
+lam relative to L(theta0) / ||theta0||^2, four decreasing weights): the path stays bounded where plain runs mostly head
+to minima at infinity; nothing is certified against the regularized objective.
+
 Piecewise-linear squared losses end on kinks; each start of a PL net first runs the smoothing homotopy
 (`smoothing_homotopy`: the net trained through softplus smoothings of its activation, tau = 0.3 .. 0.001), then the
 trainer on the real net; with allow_kinks=True it then alternates networks.kinks.polish_on_kinks (converge ALONG the
@@ -290,6 +294,11 @@ def find_minimum(obj: Objective, init: Callable[[np.random.Generator], object] |
     real objective; see ridge_homotopy."""
     if starts < 1:
         raise ValueError(f"starts must be >= 1, got {starts}")
+    if pl_train_iter < 0:
+        raise ValueError(f"pl_train_iter must be >= 0, got {pl_train_iter}")
+    ridge = tuple(float(c) for c in (ridge or ()))
+    if not all(c > 0 and math.isfinite(c) for c in ridge):
+        raise ValueError(f"ridge weights must be finite and > 0, got {ridge}")
     if until_certified is not None and until_certified < 1:
         raise ValueError(f"until_certified must be >= 1 or None, got {until_certified}")
     if init is None:
@@ -309,7 +318,7 @@ def find_minimum(obj: Objective, init: Callable[[np.random.Generator], object] |
             raise ValueError(f"start {i} has shape {tuple(th.shape)}, expected ({obj.n_params},)")
         records.append(_one_start(obj, i, th, max_iter=max_iter, pl_train_iter=pl_train_iter, allow_kinks=allow_kinks,
                                   escape_check=escape_check, kink_rounds=kink_rounds, polish_iter=polish_iter,
-                                  cert_kw=cert_kw, ridge=tuple(ridge or ())))
+                                  cert_kw=cert_kw, ridge=ridge))
         if until_certified is not None and sum(r.certificate.certified for r in records) >= until_certified:
             break
     certified = [r for r in records if r.certificate.certified]

@@ -102,6 +102,10 @@ def test_bad_input_raises_value_error():
         find_minimum(obj, lambda rng: np.zeros(3), starts=1)
     with pytest.raises(ValueError, match="escape_check"):
         train_with_escape_check(separable_logistic(), torch.zeros(2, dtype=torch.float64), escape_check=0)
+    with pytest.raises(ValueError, match="pl_train_iter"):
+        find_minimum(obj, starts=1, pl_train_iter=-1)
+    with pytest.raises(ValueError, match="ridge"):
+        find_minimum(obj, starts=1, ridge=(1e-2, -1.0))
 
 
 # ---------------------------------------------------------------- plateaus, the monitor, until_certified
