@@ -15,13 +15,23 @@ import pathlib
 import numpy as np
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (the report runs headless)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save(fig, path) -> None:
+    """Lay out, write at the report's resolution and release a figure (every report figure ends this way)."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _listed(d: dict) -> dict:
@@ -32,7 +42,7 @@ def claim9_figures(out: pathlib.Path, quick: bool = False) -> dict:
     """Write the three figures into `out`; return {file name: the data behind it}."""
     from claims.claim9_overparam import gdgf, gram, ntk
 
-    plt = _plt()
+    plt = pyplot()
     data = {}
 
     widths = (64, 256, 1024) if quick else (64, 256, 1024, 4096)
@@ -44,9 +54,7 @@ def claim9_figures(out: pathlib.Path, quick: bool = False) -> dict:
     ax.set_ylabel("||K_emp - K_NTK|| / ||K_NTK||")
     ax.set_title("claim9c: empirical NTK vs the exact recursion", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "claim9_ntk_error.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "claim9_ntk_error.png")
     data["claim9_ntk_error.png"] = _listed(d)
 
     d = gram.residual_vs_step(gram.PINNED["structured-n10"])
@@ -56,9 +64,7 @@ def claim9_figures(out: pathlib.Path, quick: bool = False) -> dict:
     ax.set_xlabel("GD step k")
     ax.set_title(f"claim9b: linear rate (lambda_0 = {d['lam0']:.3g})", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "claim9_rate.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "claim9_rate.png")
     data["claim9_rate.png"] = _listed({k: d[k] for k in ("lam0", "eta")} | {"final_residual": float(d["residual"][-1])})
 
     etas = (0.04, 0.02, 0.01) if quick else (0.04, 0.02, 0.01, 0.005)
@@ -70,8 +76,6 @@ def claim9_figures(out: pathlib.Path, quick: bool = False) -> dict:
     ax.set_xlabel("step eta")
     ax.set_title("claim9f: GD tracks gradient flow", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "claim9_gd_gf.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "claim9_gd_gf.png")
     data["claim9_gd_gf.png"] = _listed(d)
     return data

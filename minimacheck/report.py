@@ -487,10 +487,9 @@ def proofs_markdown(proofs: dict | None) -> list[str]:
 def plot_axis(sweeps, axis: str, path) -> None:
     """One panel per (data set, activation): l at certified minima against `axis`, one colour per level of the
     other axis, seeds as dots, medians as lines, claim1's value as crosses beside the dots."""
-    import matplotlib
+    from minimacheck.figures import pyplot, save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     other = "width" if axis == "depth" else "depth"
     acts = sorted({r["activation"] for s in sweeps for r in s.runs})
@@ -533,9 +532,7 @@ def plot_axis(sweeps, axis: str, path) -> None:
                 ax.legend(fontsize=6, loc="upper right")
     fig.suptitle(f"normalized loss at certified minima vs {axis} (dots: seeds; x: claim1 value 1/2||P_N[Dbar]y||^2; "
                  f"dotted verticals: P >= m d_y)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 # ---------------------------------------------------------------- CLI

@@ -105,7 +105,7 @@ def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: 
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     from networks import MLP, squared_loss
-    from networks.multistart import find_minimum, mlp_init
+    from networks.multistart import PL_TRAIN_ITER, find_minimum, mlp_init
 
     m, d_x = X.shape
     d_y = Y.shape[1]
@@ -117,7 +117,7 @@ def run_one(X: np.ndarray, Y: np.ndarray, dataset: str, activation: str, depth: 
     # start i of block `seed` is mlp_init(model)(default_rng([seed, i])) in every cell; kink certificates (opt-in)
     # certify the piecewise-linear nets' minima, which sit on kinks when P < m; a zero loss on a kink is a global minimum
     found = find_minimum(obj, mlp_init(model), starts=cfg.attempts, seed=int(seed), max_iter=cfg.max_iter,
-                         **({} if cfg.pl_train_iter is None else dict(pl_train_iter=cfg.pl_train_iter)),
+                         pl_train_iter=PL_TRAIN_ITER if cfg.pl_train_iter is None else cfg.pl_train_iter,
                          allow_kinks=cfg.kinks, kink_rounds=cfg.kink_rounds, polish_iter=cfg.polish_iter, until_certified=1,
                          time_budget=cfg.time_budget * cfg.attempts, certify_kwargs=dict(accept_kink_zero_loss=True))
     start = found.best or min(found.starts, key=lambda r: (not math.isfinite(r.train.loss), r.train.loss))

@@ -189,12 +189,18 @@ def ridge_homotopy(obj: Objective, theta0: Tensor, *, scales=RIDGE_SCALES, iters
     return theta
 
 
+def _residual_rows(obj: Objective, theta: Tensor) -> int | None:
+    """Entries of a squared loss's residual (m d_y, plus any regularizer rows); None without a residual."""
+    return None if obj.residual is None else int(obj.residual(theta).numel())
+
+
 def _train(obj, theta0, max_iter, pl_train_iter, escape_check, ridge):
     if obj.piecewise is None:
         # only under-parameterized squared losses (P < residual rows) have the competing minima at infinity the ridge
         # path avoids; over-parameterized ones reach zero loss directly (bench group tanh-teacher-over: 16/16 starts
         # either way, 0.14 s against 0.006 s per certified minimum with the homotopy)
-        ridge = ridge if obj.residual is None or obj.n_params < obj.residual(theta0).numel() else ()
+        rows = _residual_rows(obj, theta0)
+        ridge = ridge if rows is None or obj.n_params < rows else ()
         if ridge:
             theta0 = ridge_homotopy(obj, theta0, scales=ridge)
         res, escape = train_with_escape_check(obj, theta0, max_iter=max_iter, escape_check=escape_check)
@@ -243,7 +249,7 @@ def plateau_check(obj: Objective, theta: Tensor, cert: Certificate, *, max_iter:
     drop = cert.loss - res.loss
     # resolvable: above the rounding of the loss's sum of n_res squares (n_res eps (1 + L)), not the probe tolerance:
     # the plateau's remaining drop is below the probe's 1e-11 (1 + L) by construction
-    n_res = int(obj.residual(theta).numel()) if obj.residual is not None else obj.n_params
+    n_res = _residual_rows(obj, theta) or obj.n_params
     tol = n_res * EPS * (1 + abs(cert.loss))
     if not (math.isfinite(res.loss) and drop > tol and n1 > (1 + PLATEAU_GROWTH) * n):
         return cert, None
